@@ -1,0 +1,189 @@
+//! MongoDB store on the official driver. Works against MongoDB and FerretDB alike: no
+//! multi-document transactions; every multi-document write is idempotent instead.
+
+mod clients;
+pub mod cursor;
+pub mod documents;
+pub mod ledger;
+mod tickets;
+
+use std::time::Duration;
+
+use mongodb::bson::doc;
+use mongodb::options::{ClientOptions, IndexOptions, WriteConcern};
+use mongodb::{Client, Collection, Database, IndexModel};
+use tokio::sync::OnceCell;
+
+pub use clients::NewClient;
+pub use documents::{Attachment, ClientDoc, TicketDoc, TransactionDoc};
+pub use tickets::{ArchivedTicket, ClientHistory, TicketPatch};
+
+use crate::error::AppError;
+
+/// Short enough that a webhook still answers within its 5 s budget when the database is down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique index (client identifier, ticket id) already holds this value.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The client a ticket is created for does not exist.
+    #[error("client not found")]
+    ClientNotFound,
+    #[error("database error: {}", describe(.0))]
+    Database(#[from] mongodb::error::Error),
+}
+
+impl StoreError {
+    /// True when the operation may succeed if tried again later (network, selection, timeouts).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::AlreadyExists | Self::ClientNotFound => false,
+            Self::Database(error) => {
+                use mongodb::error::ErrorKind;
+                matches!(
+                    *error.kind,
+                    ErrorKind::ServerSelection { .. }
+                        | ErrorKind::Io(_)
+                        | ErrorKind::ConnectionPoolCleared { .. }
+                        | ErrorKind::DnsResolve { .. }
+                ) || error.contains_label(mongodb::error::RETRYABLE_ERROR)
+                    || error.contains_label(mongodb::error::RETRYABLE_WRITE_ERROR)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::AlreadyExists => AppError::Conflict("already exists".into()),
+            StoreError::ClientNotFound => AppError::NotFound("client not found".into()),
+            error if error.is_transient() => AppError::Unavailable(error.to_string()),
+            error => AppError::Internal(error.to_string()),
+        }
+    }
+}
+
+/// Describes a driver error without its message, which can quote stored values (a duplicate
+/// key error quotes the identifier, i.e. a phone number or an email).
+fn describe(error: &mongodb::error::Error) -> String {
+    use mongodb::error::ErrorKind;
+    match &*error.kind {
+        ErrorKind::Command(c) => format!("command error {} ({})", c.code, c.code_name),
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => {
+            format!("write error {}", w.code)
+        }
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteConcernError(w)) => {
+            format!("write concern error {}", w.code)
+        }
+        ErrorKind::ServerSelection { .. } => "no server reachable (server selection)".into(),
+        ErrorKind::Io(e) => format!("i/o error ({:?})", e.kind()),
+        ErrorKind::Authentication { .. } => "authentication failed".into(),
+        ErrorKind::InvalidArgument { .. } => "invalid argument".into(),
+        ErrorKind::BsonDeserialization(_) => "stored document does not match the model".into(),
+        ErrorKind::BsonSerialization(_) => "document could not be serialized".into(),
+        other => format!("{}", variant_name(other)),
+    }
+}
+
+fn variant_name(kind: &mongodb::error::ErrorKind) -> String {
+    let debug = format!("{kind:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+pub(crate) fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    const DUPLICATE_KEY: i32 = 11000;
+    match &*error.kind {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
+        ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .is_some_and(|errors| errors.iter().any(|w| w.code == DUPLICATE_KEY)),
+        _ => false,
+    }
+}
+
+/// Database handle and typed collections, built once per cold start and shared while warm.
+#[derive(Debug, Clone)]
+pub struct Store {
+    database: Database,
+    clients: Collection<ClientDoc>,
+    tickets: Collection<TicketDoc>,
+    indexes: std::sync::Arc<OnceCell<()>>,
+}
+
+impl Store {
+    /// Builds the pooled client; no connection is made until the first operation.
+    pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
+        let mut options = ClientOptions::parse(uri).await?;
+        options
+            .app_name
+            .get_or_insert_with(|| "client-ticket-manager".into());
+        options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+        options
+            .server_selection_timeout
+            .get_or_insert(SERVER_SELECTION_TIMEOUT);
+        options.write_concern = Some(WriteConcern::majority());
+        let client = Client::with_options(options)?;
+        Ok(Self::new(client.database(database)))
+    }
+
+    pub fn new(database: Database) -> Self {
+        Self {
+            clients: database.collection(documents::CLIENTS),
+            tickets: database.collection(documents::TICKETS),
+            database,
+            indexes: Default::default(),
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Creates the indexes once per cold start; on failure the next call tries again.
+    pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
+        self.indexes
+            .get_or_try_init(|| async {
+                let unique = || IndexOptions::builder().unique(true).build();
+                self.clients
+                    .create_index(
+                        IndexModel::builder()
+                            .keys(doc! {"identifier": 1})
+                            .options(unique())
+                            .build(),
+                    )
+                    .await?;
+                self.tickets
+                    .create_indexes([
+                        IndexModel::builder()
+                            .keys(doc! {"ticketId": 1})
+                            .options(unique())
+                            .build(),
+                        IndexModel::builder()
+                            .keys(doc! {"clientIdentifier": 1, "ticketId": 1})
+                            .build(),
+                    ])
+                    .await?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A page of a list in stable order, with the opaque cursor of the next page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}

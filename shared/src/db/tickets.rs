@@ -1,0 +1,273 @@
+//! Ticket operations, including the idempotent archive of a closed Glassix ticket.
+
+use std::future::{Future, IntoFuture};
+
+use futures_util::TryStreamExt;
+use mongodb::bson::{self, Bson, DateTime, Document, doc};
+use mongodb::options::ReturnDocument;
+
+use super::clients::next_page;
+use super::cursor::{self, CursorKind};
+use super::{Page, Store, StoreError, TicketDoc, TransactionDoc, is_duplicate_key};
+
+/// What the archive keeps of a closed Glassix ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivedTicket {
+    pub ticket_id: i64,
+    pub client_identifier: String,
+    pub client_name: Option<String>,
+    pub ticket_opening_date: DateTime,
+    pub protocol_type: String,
+    pub closed_at: Option<DateTime>,
+    pub tags: Vec<String>,
+    pub transactions: Vec<TransactionDoc>,
+}
+
+/// Fields a REST caller may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketPatch {
+    pub client_name: Option<Option<String>>,
+    pub ticket_opening_date: Option<DateTime>,
+    pub protocol_type: Option<String>,
+    pub transactions: Option<Vec<TransactionDoc>>,
+    pub closed_at: Option<Option<DateTime>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// What the archive knows of a client, for the note on a new ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientHistory {
+    pub archived_tickets: u64,
+    /// Opening date and channel of the most recent archived ticket.
+    pub latest: Option<(DateTime, String)>,
+}
+
+impl Store {
+    pub(crate) fn tickets(&self) -> &mongodb::Collection<TicketDoc> {
+        &self.tickets
+    }
+
+    /// Inserts a ticket for an existing client and lists it on that client.
+    pub async fn create_ticket(&self, ticket: TicketDoc) -> Result<TicketDoc, StoreError> {
+        self.ensure_indexes().await?;
+        if self.get_client(&ticket.client_identifier).await?.is_none() {
+            return Err(StoreError::ClientNotFound);
+        }
+        match self.tickets.insert_one(&ticket).await {
+            Ok(_) => {}
+            Err(error) if is_duplicate_key(&error) => return Err(StoreError::AlreadyExists),
+            Err(error) => return Err(error.into()),
+        }
+        self.clients()
+            .update_one(
+                doc! {"identifier": &ticket.client_identifier},
+                doc! {
+                    "$addToSet": {"tickets": ticket.ticket_id},
+                    "$set": {"updatedAt": DateTime::now()},
+                },
+            )
+            .await?;
+        Ok(ticket)
+    }
+
+    pub async fn get_ticket(&self, ticket_id: i64) -> Result<Option<TicketDoc>, StoreError> {
+        Ok(self.tickets.find_one(doc! {"ticketId": ticket_id}).await?)
+    }
+
+    /// A client's tickets in id order, without their transactions (a page of full tickets
+    /// could exceed the 6 MB Lambda response limit). `None` when the client does not exist.
+    pub async fn list_client_tickets(
+        &self,
+        identifier: &str,
+        limit: u32,
+        after: Option<i64>,
+    ) -> Result<Option<Page<TicketDoc>>, StoreError> {
+        if self.get_client(identifier).await?.is_none() {
+            return Ok(None);
+        }
+        let mut filter = doc! {"clientIdentifier": identifier};
+        if let Some(after) = after {
+            filter.insert("ticketId", doc! {"$gt": after});
+        }
+        let mut items: Vec<TicketDoc> = self
+            .tickets
+            .find(filter)
+            .projection(doc! {"transactions": 0})
+            .sort(doc! {"ticketId": 1})
+            .limit(i64::from(limit) + 1)
+            .await?
+            .try_collect()
+            .await?;
+        let next = next_page(&mut items, limit, |t| {
+            cursor::encode(CursorKind::Tickets, &t.ticket_id.to_string())
+        });
+        Ok(Some(Page { items, next }))
+    }
+
+    /// Applies a patch; `None` when no such ticket exists.
+    pub async fn update_ticket(
+        &self,
+        ticket_id: i64,
+        patch: TicketPatch,
+    ) -> Result<Option<TicketDoc>, StoreError> {
+        let mut set = doc! {"updatedAt": DateTime::now()};
+        let mut put = |key: &str, value: Bson| {
+            set.insert(key, value);
+        };
+        if let Some(name) = patch.client_name {
+            put("clientName", name.map(Bson::String).unwrap_or(Bson::Null));
+        }
+        if let Some(date) = patch.ticket_opening_date {
+            put("ticketOpeningDate", Bson::DateTime(date));
+        }
+        if let Some(protocol) = patch.protocol_type {
+            put("protocolType", Bson::String(protocol));
+        }
+        if let Some(transactions) = patch.transactions {
+            put(
+                "transactions",
+                bson::to_bson(&transactions).map_err(to_store_error)?,
+            );
+        }
+        if let Some(closed_at) = patch.closed_at {
+            put(
+                "closedAt",
+                closed_at.map(Bson::DateTime).unwrap_or(Bson::Null),
+            );
+        }
+        if let Some(tags) = patch.tags {
+            put("tags", bson::to_bson(&tags).map_err(to_store_error)?);
+        }
+        Ok(self
+            .tickets
+            .find_one_and_update(doc! {"ticketId": ticket_id}, doc! {"$set": set})
+            .return_document(ReturnDocument::After)
+            .await?)
+    }
+
+    /// Deletes a ticket and removes it from its client. The client is updated first, so a
+    /// retry after a crash half-way still finds the ticket and completes the delete.
+    pub async fn delete_ticket(&self, ticket_id: i64) -> Result<bool, StoreError> {
+        let Some(ticket) = self.get_ticket(ticket_id).await? else {
+            return Ok(false);
+        };
+        self.clients()
+            .update_one(
+                doc! {"identifier": &ticket.client_identifier},
+                doc! {"$pull": {"tickets": ticket_id}, "$set": {"updatedAt": DateTime::now()}},
+            )
+            .await?;
+        let deleted = self
+            .tickets
+            .delete_one(doc! {"ticketId": ticket_id})
+            .await?;
+        Ok(deleted.deleted_count > 0)
+    }
+
+    /// Upserts the ticket, then upserts its client with the ticket id added once. Safe to
+    /// repeat and to run concurrently; each write is acknowledged by a majority before the
+    /// next starts, and the whole is complete only when this returns `Ok`.
+    pub async fn archive_ticket(&self, ticket: &ArchivedTicket) -> Result<(), StoreError> {
+        self.ensure_indexes().await?;
+        let now = DateTime::now();
+        let transactions = bson::to_bson(&ticket.transactions).map_err(to_store_error)?;
+        let ticket_update = doc! {
+            "$set": {
+                "clientIdentifier": &ticket.client_identifier,
+                "clientName": ticket.client_name.as_deref(),
+                "ticketOpeningDate": ticket.ticket_opening_date,
+                "protocolType": &ticket.protocol_type,
+                "closedAt": ticket.closed_at,
+                "tags": &ticket.tags,
+                "transactions": transactions,
+                "archivedAt": now,
+                "updatedAt": now,
+            },
+            "$setOnInsert": {"createdAt": now},
+        };
+        upsert_retrying_duplicates(|| {
+            self.tickets
+                .update_one(doc! {"ticketId": ticket.ticket_id}, ticket_update.clone())
+                .upsert(true)
+                .into_future()
+        })
+        .await?;
+
+        let mut set = doc! {"updatedAt": now};
+        let mut set_on_insert = doc! {"createdAt": now};
+        match &ticket.client_name {
+            Some(name) => set.insert("name", name),
+            None => set_on_insert.insert("name", Bson::Null),
+        };
+        let client_update = doc! {
+            "$set": set,
+            "$setOnInsert": set_on_insert,
+            "$addToSet": {"tickets": ticket.ticket_id},
+        };
+        upsert_retrying_duplicates(|| {
+            self.clients()
+                .update_one(
+                    doc! {"identifier": &ticket.client_identifier},
+                    client_update.clone(),
+                )
+                .upsert(true)
+                .into_future()
+        })
+        .await
+    }
+
+    /// Records that Glassix confirmed the scramble of an archived ticket.
+    pub async fn mark_scrambled(&self, ticket_id: i64) -> Result<(), StoreError> {
+        self.tickets
+            .update_one(
+                doc! {"ticketId": ticket_id},
+                doc! {"$set": {"scrambledAt": DateTime::now()}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// How many tickets of this client are archived, and the most recent one.
+    pub async fn client_history(&self, identifier: &str) -> Result<ClientHistory, StoreError> {
+        let filter = doc! {"clientIdentifier": identifier};
+        let archived_tickets = self.tickets.count_documents(filter.clone()).await?;
+        let latest = self
+            .tickets
+            .clone_with_type::<Document>()
+            .find_one(filter)
+            .projection(doc! {"ticketOpeningDate": 1, "protocolType": 1})
+            .sort(doc! {"ticketOpeningDate": -1})
+            .await?
+            .and_then(|d| {
+                let opened = d.get_datetime("ticketOpeningDate").ok().copied()?;
+                let protocol = d.get_str("protocolType").unwrap_or("Undefined").to_owned();
+                Some((opened, protocol))
+            });
+        Ok(ClientHistory {
+            archived_tickets,
+            latest,
+        })
+    }
+}
+
+/// Two concurrent upserts of the same new key can both try to insert; the loser gets a
+/// duplicate key error and succeeds as an update when tried again.
+async fn upsert_retrying_duplicates<F, Fut>(mut upsert: F) -> Result<(), StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = mongodb::error::Result<mongodb::results::UpdateResult>>,
+{
+    const ATTEMPTS: usize = 3;
+    let mut attempt = 1;
+    loop {
+        match upsert().await {
+            Ok(_) => return Ok(()),
+            Err(error) if is_duplicate_key(&error) && attempt < ATTEMPTS => attempt += 1,
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+fn to_store_error(error: bson::ser::Error) -> StoreError {
+    StoreError::Database(error.into())
+}

@@ -1,0 +1,124 @@
+//! One error type for the whole service and its mapping to an HTTP status and the JSON body
+//! `{"error": {"code": "...", "message": "..."}}`.
+//!
+//! Client errors carry a message written for the caller. Server errors carry a detail that is
+//! logged (it must never contain names, identifiers, message text or secrets) and a fixed public
+//! message, so internal details never reach a caller.
+
+use http::StatusCode;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Malformed request: unreadable JSON, wrong types, unknown fields, bad query or path values.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing or wrong credentials (bearer token or webhook signature).
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// Well-formed request whose values break a rule (length, range, forbidden characters).
+    #[error("{0}")]
+    Validation(String),
+    /// A dependency (database, Glassix) failed or is busy; the caller should retry later.
+    #[error("service temporarily unavailable, retry later")]
+    Unavailable(String),
+    /// A bug or an unexpected state.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code; part of the API contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Validation(_) => "validation_failed",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Server-side detail for logs; `None` for client errors.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Unavailable(detail) | Self::Internal(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorPayload {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorPayload,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorPayload {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<crate::config::ConfigError> for AppError {
+    fn from(error: crate::config::ConfigError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_hide_their_detail_from_the_caller() {
+        let error = AppError::Internal("E11000 on clients.identifier".into());
+        let body = serde_json::to_value(error.body()).expect("serializable");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "internal", "message": "internal error"}})
+        );
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn client_errors_carry_their_message() {
+        let error = AppError::Validation("name is longer than 200 characters".into());
+        assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            error.body().error.message,
+            "name is longer than 200 characters"
+        );
+        assert_eq!(error.detail(), None);
+    }
+}

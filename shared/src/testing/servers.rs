@@ -1,0 +1,132 @@
+//! Real servers for tests: one FerretDB (MongoDB wire protocol, SQLite backend) and one
+//! `moto_server` (Secrets Manager) per test binary, started on first use on a free loopback
+//! port and killed when the test binary exits.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `MONGODB_URI` when set (a real `mongod` must pass the same suite), else a FerretDB
+/// started for this test binary.
+pub fn mongodb_uri() -> &'static str {
+    static URI: OnceLock<String> = OnceLock::new();
+    URI.get_or_init(|| match std::env::var("MONGODB_URI") {
+        Ok(uri) if !uri.trim().is_empty() => uri,
+        _ => format!("mongodb://{}/", start_ferretdb()),
+    })
+}
+
+/// Endpoint of a `moto_server` started for this test binary.
+pub fn moto_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        let port = free_port();
+        let program = find_program("MOTO_SERVER_BIN", "moto_server");
+        spawn_for_life_of_process(Command::new(program).args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ]));
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        wait_until_listening(addr, "moto_server");
+        format!("http://{addr}")
+    })
+}
+
+fn start_ferretdb() -> SocketAddr {
+    let dir = tempfile::Builder::new()
+        .prefix("ctm-ferretdb-")
+        .tempdir()
+        .expect("a temporary directory for FerretDB")
+        .keep();
+    let port = free_port();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let program = find_program("FERRETDB_BIN", "ferretdb");
+    spawn_for_life_of_process(Command::new(program).args([
+        format!("--listen-addr={addr}"),
+        "--handler=sqlite".into(),
+        format!("--sqlite-url=file:{}/", dir.display()),
+        format!("--state-dir={}", dir.display()),
+        "--debug-addr=-".into(),
+        "--telemetry=disable".into(),
+        "--log-level=error".into(),
+    ]));
+    wait_until_listening(addr, "FerretDB");
+    addr
+}
+
+/// `$VAR`, else the program on `PATH`, else Go's bin directory (where the install script puts
+/// FerretDB).
+fn find_program(var: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(var) {
+        return path.into();
+    }
+    let in_path = std::env::var_os("PATH").into_iter().flat_map(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .collect::<Vec<_>>()
+    });
+    let go_bin = std::env::var_os("GOPATH")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join("go")))
+        .map(|dir| dir.join("bin").join(name));
+    in_path
+        .chain(go_bin)
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{name} not found: run scripts/install-tools.sh (or set {var})"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+/// Spawns from a thread that never ends: `PR_SET_PDEATHSIG` fires when the *spawning thread*
+/// exits, so spawning from a test's own thread would kill the server when that test ends.
+fn spawn_for_life_of_process(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    command.stdin(Stdio::null()).stdout(Stdio::null());
+    #[allow(unsafe_code)]
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let (sent, spawned) = std::sync::mpsc::channel();
+    let mut command = std::mem::replace(command, Command::new("true"));
+    std::thread::spawn(move || {
+        let child = command.spawn();
+        let ok = child.is_ok();
+        let _ = sent.send(child.map(|_| ()));
+        if ok {
+            loop {
+                std::thread::park();
+            }
+        }
+    });
+    spawned
+        .recv()
+        .expect("spawner thread answers")
+        .expect("test server process starts");
+}
+
+fn wait_until_listening(addr: SocketAddr, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not start listening on {addr} within 60 s");
+}

@@ -1,0 +1,450 @@
+//! The MongoDB store against a real wire-protocol server (FerretDB, or `MONGODB_URI`).
+
+use mongodb::bson::{Bson, DateTime, Document, doc};
+use shared::db::{
+    ArchivedTicket, ClientDoc, NewClient, Store, StoreError, TicketDoc, TicketPatch, TransactionDoc,
+};
+use shared::testing;
+
+fn new_client(identifier: &str) -> NewClient {
+    NewClient {
+        identifier: identifier.into(),
+        name: Some("Dana Cohen".into()),
+    }
+}
+
+fn transaction(id: i64, text: &str) -> TransactionDoc {
+    TransactionDoc {
+        id,
+        guid: None,
+        date_time: DateTime::from_millis(1_710_058_542_487),
+        kind: "Message".into(),
+        text: text.into(),
+        html: String::new(),
+        from_protocol_type: Some("WhatsApp".into()),
+        sender_name: Some("Dana Cohen".into()),
+        sender_type: Some("Client".into()),
+        attachments: Vec::new(),
+    }
+}
+
+fn ticket(ticket_id: i64, client: &str) -> TicketDoc {
+    let now = DateTime::now();
+    TicketDoc {
+        ticket_id,
+        client_identifier: client.into(),
+        client_name: Some("Dana Cohen".into()),
+        ticket_opening_date: DateTime::from_millis(1_710_058_542_370),
+        protocol_type: "WhatsApp".into(),
+        transactions: vec![transaction(1, "hello")],
+        closed_at: None,
+        tags: vec![],
+        archived_at: None,
+        scrambled_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn archived(ticket_id: i64, client: &str) -> ArchivedTicket {
+    ArchivedTicket {
+        ticket_id,
+        client_identifier: client.into(),
+        client_name: Some("Dana Cohen".into()),
+        ticket_opening_date: DateTime::from_millis(1_710_058_542_370),
+        protocol_type: "WhatsApp".into(),
+        closed_at: Some(DateTime::from_millis(1_710_061_331_903)),
+        tags: vec!["Refund".into()],
+        transactions: (0..5).map(|i| transaction(i, "message")).collect(),
+    }
+}
+
+async fn raw_tickets(store: &Store, ticket_id: i64) -> Vec<Document> {
+    use futures_util::TryStreamExt;
+    store
+        .database()
+        .collection::<Document>("tickets")
+        .find(doc! {"ticketId": ticket_id})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("collect")
+}
+
+#[tokio::test]
+async fn a_taken_identifier_is_refused_as_already_exists() {
+    let store = testing::store().await;
+    store
+        .create_client(new_client("972521234567"))
+        .await
+        .expect("first insert");
+
+    let second = store.create_client(new_client("972521234567")).await;
+
+    assert!(
+        matches!(second, Err(StoreError::AlreadyExists)),
+        "{second:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_ticket_id_is_refused_as_already_exists() {
+    let store = testing::store().await;
+    store
+        .create_client(new_client("a@example.com"))
+        .await
+        .expect("client");
+    store
+        .create_ticket(ticket(7, "a@example.com"))
+        .await
+        .expect("first ticket");
+
+    let second = store.create_ticket(ticket(7, "a@example.com")).await;
+
+    assert!(
+        matches!(second, Err(StoreError::AlreadyExists)),
+        "{second:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_for_an_unknown_client_is_refused_and_not_written() {
+    let store = testing::store().await;
+
+    let result = store.create_ticket(ticket(8, "nobody@example.com")).await;
+
+    assert!(
+        matches!(result, Err(StoreError::ClientNotFound)),
+        "{result:?}"
+    );
+    assert_eq!(store.get_ticket(8).await.expect("get"), None);
+}
+
+#[tokio::test]
+async fn pages_cover_every_client_once_in_order() {
+    let store = testing::store().await;
+    let mut expected: Vec<String> = (0..23)
+        .map(|i| format!("client-{i:03}@example.com"))
+        .collect();
+    for identifier in expected.iter().rev() {
+        store
+            .create_client(new_client(identifier))
+            .await
+            .expect("insert");
+    }
+    expected.sort();
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list_clients(5, after.as_deref()).await.expect("page");
+        pages += 1;
+        seen.extend(page.items.iter().map(|c| c.identifier.clone()));
+        match page.next {
+            Some(cursor) => {
+                after = Some(
+                    shared::db::cursor::decode(shared::db::cursor::CursorKind::Clients, &cursor)
+                        .expect("valid cursor"),
+                )
+            }
+            None => break,
+        }
+    }
+
+    assert_eq!(seen, expected);
+    assert_eq!(pages, 5);
+}
+
+#[tokio::test]
+async fn a_full_last_page_has_no_next_cursor() {
+    let store = testing::store().await;
+    for i in 0..4 {
+        store
+            .create_client(new_client(&format!("c{i}")))
+            .await
+            .expect("insert");
+    }
+
+    let page = store.list_clients(4, None).await.expect("page");
+
+    assert_eq!(page.items.len(), 4);
+    assert_eq!(page.next, None);
+}
+
+#[tokio::test]
+async fn archiving_twice_leaves_one_ticket_and_one_id_on_the_client() {
+    let store = testing::store().await;
+
+    store
+        .archive_ticket(&archived(48213977, "972521234567"))
+        .await
+        .expect("first");
+    store
+        .archive_ticket(&archived(48213977, "972521234567"))
+        .await
+        .expect("second");
+
+    assert_eq!(raw_tickets(&store, 48213977).await.len(), 1);
+    let client = store
+        .get_client("972521234567")
+        .await
+        .expect("get")
+        .expect("client upserted");
+    assert_eq!(client.tickets, vec![48213977]);
+    assert_eq!(client.name.as_deref(), Some("Dana Cohen"));
+    let ticket = store
+        .get_ticket(48213977)
+        .await
+        .expect("get")
+        .expect("archived");
+    assert_eq!(ticket.transactions.len(), 5);
+    assert!(ticket.archived_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn archiving_concurrently_leaves_one_ticket_and_one_id_on_the_client() {
+    let store = testing::store().await;
+    store.ensure_indexes().await.expect("indexes");
+
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .archive_ticket(&archived(555, "race@example.com"))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("archive succeeds");
+    }
+
+    assert_eq!(raw_tickets(&store, 555).await.len(), 1);
+    let clients: Vec<ClientDoc> = {
+        use futures_util::TryStreamExt;
+        store
+            .database()
+            .collection::<ClientDoc>("clients")
+            .find(doc! {"identifier": "race@example.com"})
+            .await
+            .expect("find")
+            .try_collect()
+            .await
+            .expect("collect")
+    };
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0].tickets, vec![555]);
+}
+
+#[tokio::test]
+async fn deleting_a_client_deletes_its_tickets() {
+    let store = testing::store().await;
+    store
+        .archive_ticket(&archived(1, "gone@example.com"))
+        .await
+        .expect("archive");
+    store
+        .archive_ticket(&archived(2, "gone@example.com"))
+        .await
+        .expect("archive");
+    store
+        .archive_ticket(&archived(3, "stays@example.com"))
+        .await
+        .expect("archive");
+
+    assert!(
+        store
+            .delete_client("gone@example.com")
+            .await
+            .expect("delete")
+    );
+
+    assert_eq!(
+        store.get_client("gone@example.com").await.expect("get"),
+        None
+    );
+    assert_eq!(store.get_ticket(1).await.expect("get"), None);
+    assert_eq!(store.get_ticket(2).await.expect("get"), None);
+    assert!(store.get_ticket(3).await.expect("get").is_some());
+    assert!(
+        !store
+            .delete_client("gone@example.com")
+            .await
+            .expect("second delete")
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_ticket_removes_it_from_its_client() {
+    let store = testing::store().await;
+    store
+        .archive_ticket(&archived(11, "two@example.com"))
+        .await
+        .expect("archive");
+    store
+        .archive_ticket(&archived(12, "two@example.com"))
+        .await
+        .expect("archive");
+
+    assert!(store.delete_ticket(11).await.expect("delete"));
+
+    let client = store
+        .get_client("two@example.com")
+        .await
+        .expect("get")
+        .expect("client");
+    assert_eq!(client.tickets, vec![12]);
+    assert!(!store.delete_ticket(11).await.expect("second delete"));
+}
+
+#[tokio::test]
+async fn dates_are_stored_as_bson_datetimes_and_round_trip() {
+    let store = testing::store().await;
+    store
+        .archive_ticket(&archived(21, "dates@example.com"))
+        .await
+        .expect("archive");
+
+    let raw = raw_tickets(&store, 21).await.remove(0);
+    for key in [
+        "ticketOpeningDate",
+        "closedAt",
+        "archivedAt",
+        "createdAt",
+        "updatedAt",
+    ] {
+        assert!(
+            matches!(raw.get(key), Some(Bson::DateTime(_))),
+            "{key}: {:?}",
+            raw.get(key)
+        );
+    }
+    let first = raw.get_array("transactions").expect("array")[0]
+        .as_document()
+        .expect("doc")
+        .clone();
+    assert!(matches!(first.get("dateTime"), Some(Bson::DateTime(_))));
+    let ticket = store.get_ticket(21).await.expect("get").expect("ticket");
+    assert_eq!(
+        ticket.ticket_opening_date,
+        DateTime::from_millis(1_710_058_542_370)
+    );
+    assert_eq!(
+        ticket.closed_at,
+        Some(DateTime::from_millis(1_710_061_331_903))
+    );
+
+    let opened_before_2025 = store
+        .database()
+        .collection::<Document>("tickets")
+        .count_documents(
+            doc! {"ticketOpeningDate": {"$lt": DateTime::from_millis(1_735_689_600_000)}},
+        )
+        .await
+        .expect("count");
+    assert_eq!(opened_before_2025, 1, "dates are queryable as dates");
+}
+
+#[tokio::test]
+async fn hebrew_and_emoji_round_trip_byte_exact() {
+    let store = testing::store().await;
+    let name = "דנה כהן 🙏";
+    let text = "שלום, I was charged twice 😕 אפשר לקבל החזר? ₪149.90 ✅";
+    store
+        .create_client(NewClient {
+            identifier: "utf8@example.com".into(),
+            name: Some(name.into()),
+        })
+        .await
+        .expect("client");
+    let mut t = ticket(31, "utf8@example.com");
+    t.transactions = vec![transaction(1, text)];
+    store.create_ticket(t).await.expect("ticket");
+
+    let client = store
+        .get_client("utf8@example.com")
+        .await
+        .expect("get")
+        .expect("client");
+    let ticket = store.get_ticket(31).await.expect("get").expect("ticket");
+
+    assert_eq!(
+        client.name.as_deref().map(str::as_bytes),
+        Some(name.as_bytes())
+    );
+    assert_eq!(ticket.transactions[0].text.as_bytes(), text.as_bytes());
+}
+
+#[tokio::test]
+async fn a_patch_changes_only_the_fields_it_names() {
+    let store = testing::store().await;
+    store
+        .create_client(new_client("p@example.com"))
+        .await
+        .expect("client");
+    store
+        .create_ticket(ticket(41, "p@example.com"))
+        .await
+        .expect("ticket");
+
+    let patched = store
+        .update_ticket(
+            41,
+            TicketPatch {
+                tags: Some(vec!["vip".into()]),
+                client_name: Some(None),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update")
+        .expect("found");
+
+    assert_eq!(patched.tags, vec!["vip".to_owned()]);
+    assert_eq!(patched.client_name, None);
+    assert_eq!(patched.protocol_type, "WhatsApp");
+    assert_eq!(patched.transactions.len(), 1);
+    assert_eq!(
+        store
+            .update_ticket(999, TicketPatch::default())
+            .await
+            .expect("update"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_client_history_counts_archived_tickets_and_finds_the_latest() {
+    let store = testing::store().await;
+    let mut older = archived(51, "h@example.com");
+    older.ticket_opening_date = DateTime::from_millis(1_700_000_000_000);
+    older.protocol_type = "Mail".into();
+    store.archive_ticket(&older).await.expect("archive");
+    store
+        .archive_ticket(&archived(52, "h@example.com"))
+        .await
+        .expect("archive");
+
+    let history = store
+        .client_history("h@example.com")
+        .await
+        .expect("history");
+    let none = store
+        .client_history("new@example.com")
+        .await
+        .expect("history");
+
+    assert_eq!(history.archived_tickets, 2);
+    assert_eq!(
+        history.latest,
+        Some((
+            DateTime::from_millis(1_710_058_542_370),
+            "WhatsApp".to_owned()
+        ))
+    );
+    assert_eq!(none.archived_tickets, 0);
+    assert_eq!(none.latest, None);
+}
