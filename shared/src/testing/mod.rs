@@ -1,6 +1,7 @@
 //! Test support shared by every crate's tests (feature `testing`, never in a Lambda):
 //! real database and Secrets Manager servers, fixtures, and captured log output.
 
+pub mod glassix;
 pub mod servers;
 
 use std::io::Write;

@@ -90,7 +90,10 @@ fn free_port() -> u16 {
 /// exits, so spawning from a test's own thread would kill the server when that test ends.
 fn spawn_for_life_of_process(command: &mut Command) {
     use std::os::unix::process::CommandExt;
-    command.stdin(Stdio::null()).stdout(Stdio::null());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     #[allow(unsafe_code)]
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {

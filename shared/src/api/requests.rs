@@ -1,0 +1,125 @@
+//! What the REST API accepts. Unknown fields and wrong types are refused while parsing (400);
+//! rules on values are checked by `validate` (422).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{to_bson_date, to_chrono};
+use crate::db::{Attachment, TransactionDoc};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateClientBody {
+    pub identifier: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `name` absent leaves it, `null` clears it, a string sets it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateClientBody {
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTicketBody {
+    pub ticket_id: i64,
+    #[serde(default)]
+    pub client_name: Option<String>,
+    pub ticket_opening_date: DateTime<Utc>,
+    pub protocol_type: String,
+    #[serde(default)]
+    pub transactions: Vec<TransactionBody>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Every field optional; `clientName` and `closedAt` may be `null` to clear them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTicketBody {
+    #[serde(default, deserialize_with = "present")]
+    pub client_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub ticket_opening_date: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub protocol_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub transactions: Option<Option<Vec<TransactionBody>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub closed_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub tags: Option<Option<Vec<String>>>,
+}
+
+/// A transaction as the API reads and writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransactionBody {
+    pub id: i64,
+    #[serde(default)]
+    pub guid: Option<String>,
+    pub date_time: DateTime<Utc>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub html: String,
+    #[serde(default)]
+    pub from_protocol_type: Option<String>,
+    #[serde(default)]
+    pub sender_name: Option<String>,
+    #[serde(default)]
+    pub sender_type: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+impl From<&TransactionDoc> for TransactionBody {
+    fn from(doc: &TransactionDoc) -> Self {
+        Self {
+            id: doc.id,
+            guid: doc.guid.clone(),
+            date_time: to_chrono(doc.date_time),
+            kind: doc.kind.clone(),
+            text: doc.text.clone(),
+            html: doc.html.clone(),
+            from_protocol_type: doc.from_protocol_type.clone(),
+            sender_name: doc.sender_name.clone(),
+            sender_type: doc.sender_type.clone(),
+            attachments: doc.attachments.clone(),
+        }
+    }
+}
+
+impl From<TransactionBody> for TransactionDoc {
+    fn from(body: TransactionBody) -> Self {
+        Self {
+            id: body.id,
+            guid: body.guid,
+            date_time: to_bson_date(body.date_time),
+            kind: body.kind,
+            text: body.text,
+            html: body.html,
+            from_protocol_type: body.from_protocol_type,
+            sender_name: body.sender_name,
+            sender_type: body.sender_type,
+            attachments: body.attachments,
+        }
+    }
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from a field not sent (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,12 @@
+//! Everything Glassix: the REST client, its JSON models, and inbound webhook verification.
+
+mod client;
+pub mod models;
+pub mod time;
+pub mod webhook;
+
+pub use client::{Deadline, GlassixClient, GlassixError, RetryPolicy};
+pub use models::{
+    EventName, Participant, ParticipantType, ProtocolType, Ticket, TicketState, Transaction,
+    TransactionType,
+};

@@ -1,0 +1,122 @@
+//! Inbound webhooks: the signature check on the raw body, and the envelope
+//! `{key, dateTime, changes[]}` (one envelope or an array of them).
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sha1::Sha1;
+
+use super::models::{EventName, Ticket, TicketState};
+use super::time::lenient;
+use crate::error::AppError;
+
+pub const SIGNATURE_HEADER: &str = "x-hub-signature";
+
+/// Checks `X-Hub-Signature: sha1=<hex HMAC-SHA1(api secret, raw body)>` in constant time;
+/// either hex case is accepted. Anything missing or wrong is `Unauthorized`.
+pub fn verify_signature(
+    secret: &SecretString,
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), AppError> {
+    let hex_digest = header
+        .map(str::trim)
+        .and_then(|value| value.strip_prefix("sha1="))
+        .ok_or(AppError::Unauthorized)?;
+    let expected = hex::decode(hex_digest).map_err(|_| AppError::Unauthorized)?;
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.expose_secret().as_bytes())
+        .map_err(|_| AppError::Unauthorized)?;
+    mac.update(body);
+    mac.verify_slice(&expected)
+        .map_err(|_| AppError::Unauthorized)
+}
+
+/// The header value Glassix would send for `body` (for tests, tools and event files).
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(body);
+    format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub date_time: Option<DateTime<Utc>>,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    #[serde(rename = "_event")]
+    pub event: EventName,
+    #[serde(default)]
+    pub ticket_id: Option<i64>,
+    #[serde(default)]
+    pub ticket_state: Option<TicketState>,
+    /// The snapshot, kept raw: it is not authoritative, and a shape we do not expect in it
+    /// must not make the whole delivery fail.
+    #[serde(default)]
+    pub ticket: Option<serde_json::Value>,
+}
+
+impl Change {
+    /// The ticket id: the top-level `ticketId`, else the snapshot's `id`.
+    pub fn ticket_id(&self) -> Option<i64> {
+        self.ticket_id.or_else(|| {
+            self.ticket
+                .as_ref()
+                .and_then(|t| t.get("id"))
+                .and_then(serde_json::Value::as_i64)
+        })
+    }
+
+    /// The snapshot, when it parses.
+    pub fn snapshot(&self) -> Option<Ticket> {
+        self.ticket
+            .as_ref()
+            .and_then(|t| Ticket::deserialize(t).ok())
+    }
+}
+
+/// A delivery: one envelope or an array of envelopes.
+#[derive(Debug, Clone)]
+pub struct Delivery(pub Vec<Envelope>);
+
+impl Delivery {
+    pub fn parse(body: &[u8]) -> Result<Self, AppError> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            Many(Vec<Envelope>),
+            One(Envelope),
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(AppError::BadRequest("the webhook body is empty".into()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| AppError::BadRequest("the webhook body is not valid JSON".into()))?;
+        match OneOrMany::deserialize(&value) {
+            Ok(OneOrMany::One(envelope)) => Ok(Self(vec![envelope])),
+            Ok(OneOrMany::Many(envelopes)) if !envelopes.is_empty() => Ok(Self(envelopes)),
+            _ => Err(AppError::BadRequest(
+                "expected a webhook envelope {key, dateTime, changes[]} or an array of them".into(),
+            )),
+        }
+    }
+
+    /// Every change of every envelope, with its envelope.
+    pub fn changes(&self) -> impl Iterator<Item = (&Envelope, &Change)> {
+        self.0.iter().flat_map(|envelope| {
+            envelope
+                .changes
+                .iter()
+                .map(move |change| (envelope, change))
+        })
+    }
+}

@@ -1,0 +1,200 @@
+//! Configuration from the environment and from a real Secrets Manager API (moto_server).
+
+use std::collections::HashMap;
+
+use secrecy::ExposeSecret;
+use shared::config::{Config, ConfigError, fetch_secret, keys};
+use shared::testing::servers::moto_endpoint;
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn complete_env() -> HashMap<String, String> {
+    vars(&[
+        (keys::MONGODB_URI, "mongodb://127.0.0.1:27017"),
+        (keys::GLASSIX_WORKSPACE, "acme-support"),
+        (
+            keys::GLASSIX_API_KEY,
+            "0f9c7c1e-1111-2222-3333-444455556666",
+        ),
+        (keys::GLASSIX_API_SECRET, "s3cr3t-value"),
+        (keys::GLASSIX_USER_NAME, "api-bot@example.com"),
+        (keys::API_TOKENS, "token-one-aaaa, token-two-bbbb"),
+        (keys::NEW_TICKET_TAGS, "archived-by-ctm, vip"),
+    ])
+}
+
+async fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto_endpoint())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&sdk)
+}
+
+async fn create_secret(name: &str, value: &str) -> String {
+    let created = secrets_client()
+        .await
+        .create_secret()
+        .name(format!(
+            "{name}-{}",
+            shared::testing::unique_database_name()
+        ))
+        .secret_string(value)
+        .send()
+        .await
+        .expect("moto creates the secret");
+    created.arn().expect("an ARN").to_owned()
+}
+
+#[test]
+fn environment_alone_gives_a_complete_configuration() {
+    let config = Config::from_sources(&complete_env(), &HashMap::new()).expect("valid");
+
+    assert_eq!(config.mongodb_database, "client_ticket_manager");
+    assert_eq!(config.new_ticket_tags, vec!["archived-by-ctm", "vip"]);
+    let glassix = config.glassix().expect("glassix settings");
+    assert_eq!(
+        glassix.base_url.as_str(),
+        "https://acme-support.glassix.com/api/v1.2/"
+    );
+    assert_eq!(glassix.api_secret.expose_secret(), "s3cr3t-value");
+    let tokens: Vec<&str> = config
+        .api_tokens()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.expose_secret())
+        .collect();
+    assert_eq!(tokens, vec!["token-one-aaaa", "token-two-bbbb"]);
+}
+
+#[test]
+fn a_missing_key_is_named_in_the_error() {
+    let mut env = complete_env();
+    env.remove(keys::MONGODB_URI);
+    let error = Config::from_sources(&env, &HashMap::new()).expect_err("missing uri");
+    assert_eq!(error, ConfigError::Missing(keys::MONGODB_URI));
+    assert_eq!(
+        error.to_string(),
+        "configuration key MONGODB_URI is missing"
+    );
+
+    let mut env = complete_env();
+    env.remove(keys::GLASSIX_API_SECRET);
+    let config =
+        Config::from_sources(&env, &HashMap::new()).expect("REST functions need no Glassix");
+    let error = config.glassix().expect_err("webhooks do");
+    assert_eq!(error, ConfigError::Missing(keys::GLASSIX_API_SECRET));
+}
+
+#[test]
+fn a_malformed_value_is_named_without_echoing_it() {
+    let mut env = complete_env();
+    env.insert(
+        keys::MONGODB_URI.into(),
+        "postgres://user:hunter2@db".into(),
+    );
+    let error = Config::from_sources(&env, &HashMap::new()).expect_err("malformed");
+    assert!(matches!(
+        error,
+        ConfigError::Malformed {
+            key: keys::MONGODB_URI,
+            ..
+        }
+    ));
+    assert!(!error.to_string().contains("hunter2"));
+}
+
+#[test]
+fn the_base_url_override_wins_over_the_workspace() {
+    let mut env = complete_env();
+    env.insert(
+        keys::GLASSIX_BASE_URL.into(),
+        "http://127.0.0.1:9999/api/v1.2".into(),
+    );
+    let config = Config::from_sources(&env, &HashMap::new()).expect("valid");
+    assert_eq!(
+        config.glassix().expect("glassix").base_url.as_str(),
+        "http://127.0.0.1:9999/api/v1.2/"
+    );
+}
+
+#[test]
+fn debug_output_never_shows_secret_values() {
+    let config = Config::from_sources(&complete_env(), &HashMap::new()).expect("valid");
+    let debug = format!("{config:?}");
+    for secret in ["s3cr3t-value", "token-one-aaaa", "mongodb://127.0.0.1"] {
+        assert!(!debug.contains(secret), "{secret} leaked into {debug}");
+    }
+}
+
+#[tokio::test]
+async fn a_secret_alone_gives_a_complete_configuration() {
+    let secret_json = serde_json::to_string(&complete_env()).expect("json");
+    let arn = create_secret("ctm-complete", &secret_json).await;
+
+    let secret = fetch_secret(&secrets_client().await, &arn)
+        .await
+        .expect("readable");
+    let config = Config::from_sources(&HashMap::new(), &secret).expect("valid");
+
+    assert_eq!(
+        config.glassix().expect("glassix").user_name,
+        "api-bot@example.com"
+    );
+    assert_eq!(
+        config.mongodb_uri.expose_secret(),
+        "mongodb://127.0.0.1:27017"
+    );
+}
+
+#[tokio::test]
+async fn the_environment_overrides_the_secret() {
+    let arn = create_secret(
+        "ctm-override",
+        &serde_json::to_string(&complete_env()).expect("json"),
+    )
+    .await;
+    let secret = fetch_secret(&secrets_client().await, &arn)
+        .await
+        .expect("readable");
+
+    let env = vars(&[(keys::MONGODB_DATABASE, "from_env")]);
+    let config = Config::from_sources(&env, &secret).expect("valid");
+
+    assert_eq!(config.mongodb_database, "from_env");
+}
+
+#[tokio::test]
+async fn a_secret_that_is_not_a_json_object_is_a_clear_error() {
+    let arn = create_secret("ctm-malformed", "MONGODB_URI=mongodb://x").await;
+
+    let error = fetch_secret(&secrets_client().await, &arn)
+        .await
+        .expect_err("malformed");
+
+    assert!(
+        matches!(&error, ConfigError::Secret { reason, .. } if reason == "the secret is not a JSON object"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("mongodb://x"));
+}
+
+#[tokio::test]
+async fn an_unknown_secret_is_a_clear_error() {
+    let error = fetch_secret(
+        &secrets_client().await,
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope",
+    )
+    .await
+    .expect_err("unknown");
+    assert!(matches!(error, ConfigError::Secret { .. }), "{error}");
+}
