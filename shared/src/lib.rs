@@ -3,10 +3,15 @@
 
 pub mod api;
 pub mod config;
+pub mod dates;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod glassix;
 pub mod http;
+pub mod runtime;
+pub mod state;
+pub mod webhook;
 
 #[cfg(feature = "testing")]
 pub mod testing;

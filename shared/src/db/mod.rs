@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 
 pub use clients::NewClient;
 pub use documents::{Attachment, ClientDoc, TicketDoc, TransactionDoc};
+pub use mongodb::bson;
 pub use tickets::{ArchivedTicket, ClientHistory, TicketPatch};
 
 use crate::error::AppError;

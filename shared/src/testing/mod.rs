@@ -2,6 +2,7 @@
 //! real database and Secrets Manager servers, fixtures, and captured log output.
 
 pub mod glassix;
+pub mod requests;
 pub mod servers;
 
 use std::io::Write;

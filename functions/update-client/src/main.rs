@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::run(shared::state::ApiState::from_config, update_client::handle).await
+}

@@ -1,0 +1,470 @@
+//! The ticket-state-change webhook through its real handler, against FerretDB and a wiremock
+//! Glassix: archive first, scramble second, idempotent, and nothing done on bad input.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use shared::db::Store;
+use shared::db::bson::{Document, doc};
+use shared::testing::glassix::{BASE_PATH, GlassixStub};
+use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
+use shared::testing::{self, CapturedLogs, fixture, servers};
+use webhook_ticket_state_change::handle;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+const TICKET: i64 = 48213977;
+
+fn closed_event() -> Vec<u8> {
+    fixture("glassix/ticket-state-change-closed-event.json")
+}
+
+fn ticket_json() -> serde_json::Value {
+    serde_json::from_slice(&fixture("glassix/ticket.json")).expect("fixture")
+}
+
+fn scrambled(mut ticket: serde_json::Value) -> serde_json::Value {
+    ticket["isScrambled"] = true.into();
+    for transaction in ticket["transactions"].as_array_mut().expect("transactions") {
+        transaction["text"] = "*****".into();
+        transaction["html"] = "*****".into();
+    }
+    ticket["participants"][0]["name"] = "*****".into();
+    ticket
+}
+
+async fn mount_get(stub: &GlassixStub, ticket: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket))
+        .mount(&stub.server)
+        .await;
+}
+
+async fn mount_scramble(stub: &GlassixStub, response: impl Respond + 'static) {
+    Mock::given(method("DELETE"))
+        .and(path(format!("{BASE_PATH}/tickets/scramble/{TICKET}")))
+        .respond_with(response)
+        .mount(&stub.server)
+        .await;
+}
+
+async fn scrambles(stub: &GlassixStub) -> usize {
+    stub.received("DELETE", &format!("tickets/scramble/{TICKET}"))
+        .await
+        .len()
+}
+
+async fn stored_tickets(store: &Store) -> Vec<Document> {
+    store
+        .database()
+        .collection::<Document>("tickets")
+        .find(doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("collect")
+}
+
+/// Answers the scramble only after looking in the database, from outside the handler, for the
+/// archived ticket: records whether the archive was already there when Glassix was asked.
+struct ScrambleThatChecksTheArchive {
+    database: String,
+    archive_present: Arc<Mutex<Vec<bool>>>,
+}
+
+impl Respond for ScrambleThatChecksTheArchive {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let database = self.database.clone();
+        let present = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let store = Store::connect(servers::mongodb_uri(), &database)
+                    .await
+                    .expect("connect");
+                let ticket = store.get_ticket(TICKET).await.expect("read");
+                ticket.is_some_and(|t| t.transactions.len() == 5)
+            })
+        })
+        .join()
+        .expect("checker thread");
+        self.archive_present.lock().expect("lock").push(present);
+        ResponseTemplate::new(200)
+    }
+}
+
+#[tokio::test]
+async fn a_closed_ticket_is_archived_before_it_is_scrambled() {
+    let stub = GlassixStub::start().await;
+    let store = testing::store().await;
+    let archive_present = Arc::new(Mutex::new(Vec::new()));
+    mount_get(&stub, ticket_json()).await;
+    mount_scramble(
+        &stub,
+        ScrambleThatChecksTheArchive {
+            database: store.database().name().to_owned(),
+            archive_present: archive_present.clone(),
+        },
+    )
+    .await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 200, "{}", json_body(&response));
+    assert_eq!(json_body(&response)["processed"], 1);
+    assert_eq!(
+        *archive_present.lock().expect("lock"),
+        vec![true],
+        "archive written before the scramble"
+    );
+    let ticket = store
+        .get_ticket(TICKET)
+        .await
+        .expect("read")
+        .expect("archived");
+    assert_eq!(ticket.client_identifier, "972521234567");
+    assert_eq!(ticket.client_name.as_deref(), Some("Dana Cohen"));
+    assert_eq!(ticket.protocol_type, "WhatsApp");
+    assert_eq!(ticket.tags, vec!["Refund", "Billing"]);
+    assert_eq!(ticket.transactions.len(), 5);
+    assert_eq!(
+        ticket.transactions[0].text,
+        "שלום, I was charged twice for order A-1042 😕 אפשר לקבל החזר? You can also reach me at +972 52-123-4567"
+    );
+    assert!(ticket.closed_at.is_some() && ticket.scrambled_at.is_some());
+    let client = store
+        .get_client("972521234567")
+        .await
+        .expect("read")
+        .expect("client");
+    assert_eq!(client.tickets, vec![TICKET]);
+}
+
+#[tokio::test]
+async fn a_ticket_with_400_transactions_is_archived_whole() {
+    let stub = GlassixStub::start().await;
+    let mut ticket = ticket_json();
+    let template = ticket["transactions"][0].clone();
+    ticket["transactions"] = (0..400)
+        .map(|i| {
+            let mut t = template.clone();
+            t["id"] = (905_000_000 + i).into();
+            t["text"] = format!("message {i} ✅").into();
+            t
+        })
+        .collect();
+    mount_get(&stub, ticket).await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 200);
+    let archived = store
+        .get_ticket(TICKET)
+        .await
+        .expect("read")
+        .expect("archived");
+    assert_eq!(archived.transactions.len(), 400);
+    assert_eq!(archived.transactions[399].text, "message 399 ✅");
+    assert_eq!(scrambles(&stub).await, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_means_5xx_and_no_scramble() {
+    let stub = GlassixStub::start().await;
+    mount_get(&stub, ticket_json()).await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let unreachable = Store::connect(
+        "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&connectTimeoutMS=300",
+        "nowhere",
+    )
+    .await
+    .expect("lazy client");
+    let state = webhook_state(&stub, unreachable).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 503);
+    assert_eq!(error_code(&response), "unavailable");
+    assert_eq!(scrambles(&stub).await, 0);
+}
+
+#[tokio::test]
+async fn a_failing_glassix_get_means_5xx_and_no_scramble() {
+    let stub = GlassixStub::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&stub.server)
+        .await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let store = testing::store().await;
+    let mut state = webhook_state(&stub, store.clone()).await;
+    state.budget = Duration::from_millis(800);
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 503);
+    assert_eq!(scrambles(&stub).await, 0);
+    assert!(stored_tickets(&store).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles() {
+    let stub = GlassixStub::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket_json()))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&stub.server)
+        .await;
+    mount_get(&stub, ticket_json()).await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("{BASE_PATH}/tickets/scramble/{TICKET}")))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"Message": "busy"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&stub.server)
+        .await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let failed = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(failed.status(), 503);
+    let archived = store
+        .get_ticket(TICKET)
+        .await
+        .expect("read")
+        .expect("archive kept");
+    assert_eq!(archived.transactions.len(), 5);
+    assert_eq!(archived.scrambled_at, None);
+
+    let retried = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(retried.status(), 200);
+    assert_eq!(scrambles(&stub).await, 2);
+    assert_eq!(stored_tickets(&store).await.len(), 1);
+    assert!(
+        store
+            .get_ticket(TICKET)
+            .await
+            .expect("read")
+            .expect("kept")
+            .scrambled_at
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_scramble_whose_answer_is_lost_is_confirmed_with_the_ticket() {
+    let stub = GlassixStub::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket_json()))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&stub.server)
+        .await;
+    mount_get(&stub, scrambled(ticket_json())).await;
+    mount_scramble(&stub, ResponseTemplate::new(409)).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(&response)["processed"], 1);
+}
+
+#[tokio::test]
+async fn a_redelivery_after_the_scramble_leaves_the_archive_unchanged() {
+    let stub = GlassixStub::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ticket_json()))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&stub.server)
+        .await;
+    mount_get(&stub, scrambled(ticket_json())).await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+    assert_eq!(
+        handle(&state, signed_webhook(&closed_event()))
+            .await
+            .status(),
+        200
+    );
+    let before = stored_tickets(&store).await;
+
+    let again = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(again.status(), 200);
+    assert_eq!(json_body(&again)["duplicates"], 1);
+    assert_eq!(stored_tickets(&store).await, before);
+    assert_eq!(scrambles(&stub).await, 1);
+}
+
+#[tokio::test]
+async fn a_ticket_scrambled_before_archiving_is_acknowledged_and_nothing_is_written() {
+    let stub = GlassixStub::start().await;
+    mount_get(&stub, scrambled(ticket_json())).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        json_body(&response)["results"][0]["reason"],
+        "scrambled before it was archived"
+    );
+    assert!(stored_tickets(&store).await.is_empty());
+    assert_eq!(scrambles(&stub).await, 0);
+}
+
+#[tokio::test]
+async fn a_reopened_ticket_is_not_archived_or_scrambled() {
+    let stub = GlassixStub::start().await;
+    let mut reopened = ticket_json();
+    reopened["state"] = "Open".into();
+    mount_get(&stub, reopened).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(&response)["ignored"], 1);
+    assert_eq!(scrambles(&stub).await, 0);
+}
+
+#[tokio::test]
+async fn a_change_to_another_state_is_ignored_without_calling_glassix() {
+    let stub = GlassixStub::bare().await;
+    let state = webhook_state(&stub, testing::store().await).await;
+
+    let response = handle(
+        &state,
+        signed_webhook(&fixture("glassix/ticket-state-change-open-event.json")),
+    )
+    .await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        json_body(&response)["results"][0]["reason"],
+        "state is not Closed"
+    );
+    assert!(stub.all_received().await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
+    let stub = GlassixStub::start().await;
+    mount_get(&stub, ticket_json()).await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+    let body = closed_event();
+    let mut tampered = body.clone();
+    tampered[20] ^= 1;
+    let six_megabytes = vec![b' '; 6 * 1024 * 1024];
+    let cases = [
+        ("unsigned", webhook(body.clone(), None), 401, "unauthorized"),
+        (
+            "wrong secret",
+            webhook(
+                body.clone(),
+                Some(shared::glassix::webhook::sign("wrong", &body)),
+            ),
+            401,
+            "unauthorized",
+        ),
+        (
+            "tampered",
+            webhook(
+                tampered,
+                Some(shared::glassix::webhook::sign("test-api-secret", &body)),
+            ),
+            401,
+            "unauthorized",
+        ),
+        (
+            "malformed JSON",
+            signed_webhook(b"{\"key\": "),
+            400,
+            "bad_request",
+        ),
+        (
+            "no changes",
+            signed_webhook(b"{\"key\": \"k\", \"dateTime\": \"2024-03-10T09:02:12Z\"}"),
+            400,
+            "bad_request",
+        ),
+        ("empty body", signed_webhook(b""), 400, "bad_request"),
+        (
+            "6 MB body",
+            signed_webhook(&six_megabytes),
+            413,
+            "payload_too_large",
+        ),
+    ];
+
+    for (name, request, status, code) in cases {
+        let response = handle(&state, request).await;
+        assert_eq!(response.status(), status, "{name}");
+        assert_eq!(error_code(&response), code, "{name}");
+    }
+
+    assert!(stub.all_received().await.is_empty(), "Glassix was called");
+    assert!(
+        stored_tickets(&store).await.is_empty(),
+        "something was written"
+    );
+}
+
+#[tokio::test]
+async fn logs_name_ids_and_outcomes_but_no_personal_data() {
+    let (logs, _guard) = CapturedLogs::start();
+    let stub = GlassixStub::start().await;
+    mount_get(&stub, ticket_json()).await;
+    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    let state = webhook_state(&stub, testing::store().await).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 200);
+    let text = logs.text();
+    assert!(
+        text.contains("48213977") && text.contains("processed"),
+        "ids and outcomes are logged:\n{text}"
+    );
+    for forbidden in [
+        "Dana",
+        "דנה",
+        "972521234567",
+        "charged twice",
+        "noa.levi",
+        "test-api-secret",
+        "FAKE-SIGNATURE",
+    ] {
+        assert!(
+            !text.contains(forbidden),
+            "{forbidden} leaked into the logs:\n{text}"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! API Gateway-shaped requests for handler tests, and readers for their responses.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use super::glassix::{GlassixStub, TEST_API_SECRET};
+use crate::db::Store;
+use crate::glassix::webhook::sign;
+use crate::state::{ApiState, WebhookState};
+
+pub const TEST_API_TOKEN: &str = "test-token-0123456789";
+
+/// A webhook POST carrying `signature` as `X-Hub-Signature` (or none).
+pub fn webhook(body: impl Into<Vec<u8>>, signature: Option<String>) -> Request {
+    let mut builder = http::Request::builder()
+        .method("POST")
+        .uri("https://api.example.com/webhooks/glassix")
+        .header("content-type", "application/json");
+    if let Some(signature) = signature {
+        builder = builder.header("X-Hub-Signature", signature);
+    }
+    builder
+        .body(Body::Binary(body.into()))
+        .expect("valid request")
+}
+
+/// A webhook POST signed with the test API secret, as Glassix would sign it.
+pub fn signed_webhook(body: &[u8]) -> Request {
+    webhook(body.to_vec(), Some(sign(TEST_API_SECRET, body)))
+}
+
+pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
+    WebhookState {
+        store,
+        glassix: stub.client(),
+        signing_secret: TEST_API_SECRET.into(),
+        budget: Duration::from_millis(4500),
+        new_ticket_tags: vec!["archived-by-ctm".into()],
+    }
+}
+
+pub fn api_state(store: Store) -> ApiState {
+    ApiState {
+        store,
+        tokens: vec![TEST_API_TOKEN.into(), "second-token-for-rotation".into()],
+    }
+}
+
+/// A REST request as API Gateway hands it over: path parameters already extracted.
+pub struct ApiRequest {
+    builder: http::request::Builder,
+    path_parameters: HashMap<String, String>,
+    query: HashMap<String, String>,
+    body: Body,
+}
+
+impl ApiRequest {
+    /// An authenticated request (`Authorization: Bearer <test token>`).
+    pub fn new(method: &str, path: &str) -> Self {
+        Self::anonymous(method, path).header("authorization", &format!("Bearer {TEST_API_TOKEN}"))
+    }
+
+    pub fn anonymous(method: &str, path: &str) -> Self {
+        Self {
+            builder: http::Request::builder()
+                .method(method)
+                .uri(format!("https://api.example.com{path}")),
+            path_parameters: HashMap::new(),
+            query: HashMap::new(),
+            body: Body::Empty,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    pub fn path(mut self, name: &str, value: &str) -> Self {
+        self.path_parameters.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn json(mut self, value: serde_json::Value) -> Self {
+        self.body = Body::Text(value.to_string());
+        self
+    }
+
+    pub fn raw(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Body::Binary(body.into());
+        self
+    }
+
+    pub fn build(self) -> Request {
+        self.builder
+            .body(self.body)
+            .expect("valid request")
+            .with_path_parameters(self.path_parameters)
+            .with_query_string_parameters(self.query)
+    }
+}
+
+/// The response body as JSON (`Null` when empty).
+pub fn json_body(response: &Response<Body>) -> serde_json::Value {
+    let bytes: &[u8] = response.body().as_ref();
+    if bytes.is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!(
+            "response is not JSON ({e}): {}",
+            String::from_utf8_lossy(bytes)
+        )
+    })
+}
+
+/// The error code of an error response, after checking the content type and shape.
+pub fn error_code(response: &Response<Body>) -> String {
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let body = json_body(response);
+    assert!(body["error"]["message"].is_string(), "error shape: {body}");
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

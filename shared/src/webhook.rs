@@ -1,0 +1,132 @@
+//! What both webhook functions share: receiving a delivery (size, signature, envelope), doing
+//! Glassix and database work within the delivery's deadline, and the JSON summary.
+
+use std::future::Future;
+
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::db::StoreError;
+use crate::error::AppError;
+use crate::glassix::webhook::{Change, Delivery, Envelope, SIGNATURE_HEADER, verify_signature};
+use crate::glassix::{Deadline, GlassixError};
+use crate::http::{body_bytes, header, json};
+
+/// Webhook bodies above this are refused (Glassix events are a few KB; Lambda's own limit is 6 MB).
+pub const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
+
+/// Checks size, then signature on the raw bytes, then parses: 413, 401, 400.
+pub fn receive(request: &Request, signing_secret: &SecretString) -> Result<Delivery, AppError> {
+    let body = body_bytes(request, MAX_WEBHOOK_BODY)?;
+    verify_signature(signing_secret, body, header(request, SIGNATURE_HEADER))?;
+    Delivery::parse(body)
+}
+
+/// What happened to one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The work was done by this delivery.
+    Processed(&'static str),
+    /// Nothing to do for this change (other event, other state, nothing to archive).
+    Ignored(&'static str),
+    /// An earlier delivery already did the work.
+    Duplicate(&'static str),
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub processed: usize,
+    pub ignored: usize,
+    pub duplicates: usize,
+    pub results: Vec<ChangeResult>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeResult {
+    pub event: String,
+    pub ticket_id: Option<i64>,
+    pub outcome: &'static str,
+    pub reason: &'static str,
+}
+
+/// Runs `process` on every change of the delivery in order. The first failure stops the
+/// delivery with its error (a 5xx makes Glassix deliver it again; finished changes are then
+/// recognised as duplicates).
+pub async fn process_delivery<'a, F, Fut>(
+    request: &'a Request,
+    signing_secret: &SecretString,
+    process: F,
+) -> Response<Body>
+where
+    F: Fn(Envelope, Change) -> Fut,
+    Fut: Future<Output = Result<Outcome, AppError>>,
+{
+    let delivery = match receive(request, signing_secret) {
+        Ok(delivery) => delivery,
+        Err(error) => return crate::http::error_response(&error),
+    };
+    let mut summary = Summary::default();
+    for (envelope, change) in delivery.changes() {
+        let started = Instant::now();
+        let ticket_id = change.ticket_id();
+        let result = process(envelope.clone(), change.clone()).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::warn!(
+                    event_key = %envelope.key, event = change.event.as_str(), ticket_id,
+                    outcome = "failed", code = error.code(), detail = error.detail().unwrap_or_default(),
+                    elapsed_ms, "webhook change failed"
+                );
+                return crate::http::error_response(&error);
+            }
+        };
+        let (label, reason) = match outcome {
+            Outcome::Processed(reason) => {
+                summary.processed += 1;
+                ("processed", reason)
+            }
+            Outcome::Ignored(reason) => {
+                summary.ignored += 1;
+                ("ignored", reason)
+            }
+            Outcome::Duplicate(reason) => {
+                summary.duplicates += 1;
+                ("duplicate", reason)
+            }
+        };
+        tracing::info!(
+            event_key = %envelope.key, event = change.event.as_str(), ticket_id,
+            outcome = label, reason, elapsed_ms, "webhook change handled"
+        );
+        summary.results.push(ChangeResult {
+            event: change.event.as_str().to_owned(),
+            ticket_id,
+            outcome: label,
+            reason,
+        });
+    }
+    json(http::StatusCode::OK, &summary)
+}
+
+/// Runs a database operation within the delivery's deadline.
+pub async fn db<T>(
+    deadline: Deadline,
+    operation: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, AppError> {
+    match tokio::time::timeout_at(deadline, operation).await {
+        Ok(result) => result.map_err(AppError::from),
+        Err(_) => Err(AppError::Unavailable(
+            "database did not answer before the deadline".into(),
+        )),
+    }
+}
+
+/// A Glassix failure as the webhook's answer: retry later (5xx).
+pub fn glassix_unavailable(action: &str, error: &GlassixError) -> AppError {
+    AppError::Unavailable(format!("Glassix {action} failed: {error}"))
+}
