@@ -137,3 +137,67 @@ pub fn error_code(response: &Response<Body>) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Asserts that `handle` refuses `request` without a token, with a wrong token and with a
+/// non-bearer scheme: 401 with the JSON error shape.
+pub async fn assert_requires_token<F, Fut>(handle: F, method: &str, path: &str)
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = Response<Body>>,
+{
+    let cases = [
+        ("no token", ApiRequest::anonymous(method, path)),
+        (
+            "wrong token",
+            ApiRequest::anonymous(method, path).header("authorization", "Bearer not-a-valid-token"),
+        ),
+        (
+            "basic scheme",
+            ApiRequest::anonymous(method, path)
+                .header("authorization", &format!("Basic {TEST_API_TOKEN}")),
+        ),
+        (
+            "token prefix",
+            ApiRequest::anonymous(method, path).header(
+                "authorization",
+                &format!("Bearer {}", &TEST_API_TOKEN[..10]),
+            ),
+        ),
+    ];
+    for (name, request) in cases {
+        let response = handle(request.json(serde_json::json!({})).build()).await;
+        assert_eq!(response.status(), 401, "{name}");
+        assert_eq!(error_code(&response), "unauthorized", "{name}");
+    }
+}
+
+/// Seeds a client through the store.
+pub async fn seed_client(store: &Store, identifier: &str, name: Option<&str>) {
+    store
+        .create_client(crate::db::NewClient {
+            identifier: identifier.into(),
+            name: name.map(str::to_owned),
+        })
+        .await
+        .expect("seed client");
+}
+
+/// A valid ticket body as the REST API accepts it.
+pub fn ticket_body(ticket_id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "ticketId": ticket_id,
+        "clientName": "דנה כהן",
+        "ticketOpeningDate": "2024-03-10T08:15:42.370Z",
+        "protocolType": "WhatsApp",
+        "transactions": [{
+            "id": 905113201,
+            "dateTime": "2024-03-10T08:15:42.487Z",
+            "type": "Message",
+            "text": "שלום 😕",
+            "senderName": "Dana Cohen",
+            "senderType": "Client",
+            "attachments": [{"id": 7781204, "type": "Image", "originalFileName": "קבלה.jpg"}]
+        }],
+        "tags": ["Refund"]
+    })
+}

@@ -1,0 +1,61 @@
+use delete_client::handle;
+use shared::testing::requests::{
+    ApiRequest, api_state, assert_requires_token, error_code, seed_client, ticket_body,
+};
+use shared::testing::{self};
+
+fn delete(identifier: &str) -> lambda_http::Request {
+    ApiRequest::new("DELETE", "/clients/x")
+        .path("identifier", identifier)
+        .build()
+}
+
+#[tokio::test]
+async fn a_client_is_deleted_with_its_tickets() {
+    let state = api_state(testing::store().await);
+    seed_client(&state.store, "dana+vip@example.com", None).await;
+    let body: shared::api::CreateTicketBody =
+        serde_json::from_value(ticket_body(77)).expect("body");
+    state
+        .store
+        .create_ticket(body.validate("dana+vip@example.com".into()).expect("valid"))
+        .await
+        .expect("ticket");
+
+    let response = handle(&state, delete("dana%2Bvip%40example.com")).await;
+
+    assert_eq!(response.status(), 204);
+    assert!(response.body().is_empty());
+    assert_eq!(
+        state
+            .store
+            .get_client("dana+vip@example.com")
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(state.store.get_ticket(77).await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn an_unknown_client_is_404() {
+    let state = api_state(testing::store().await);
+    let response = handle(&state, delete("nobody")).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(error_code(&response), "not_found");
+}
+
+#[tokio::test]
+async fn a_token_is_required() {
+    let state = api_state(testing::store().await);
+    seed_client(&state.store, "972521234567", None).await;
+    assert_requires_token(|r| handle(&state, r), "DELETE", "/clients/972521234567").await;
+    assert!(
+        state
+            .store
+            .get_client("972521234567")
+            .await
+            .expect("read")
+            .is_some()
+    );
+}

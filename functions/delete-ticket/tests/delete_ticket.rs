@@ -1,0 +1,51 @@
+use delete_ticket::handle;
+use shared::testing::requests::{
+    ApiRequest, api_state, assert_requires_token, seed_client, ticket_body,
+};
+use shared::testing::{self};
+
+fn delete(ticket_id: &str) -> lambda_http::Request {
+    ApiRequest::new("DELETE", "/tickets/x")
+        .path("ticketId", ticket_id)
+        .build()
+}
+
+#[tokio::test]
+async fn a_ticket_is_deleted_and_removed_from_its_client() {
+    let state = api_state(testing::store().await);
+    seed_client(&state.store, "972521234567", None).await;
+    for id in [42, 43] {
+        let body: shared::api::CreateTicketBody =
+            serde_json::from_value(ticket_body(id)).expect("body");
+        state
+            .store
+            .create_ticket(body.validate("972521234567".into()).expect("valid"))
+            .await
+            .expect("ticket");
+    }
+
+    let response = handle(&state, delete("42")).await;
+
+    assert_eq!(response.status(), 204);
+    assert_eq!(state.store.get_ticket(42).await.expect("read"), None);
+    let client = state
+        .store
+        .get_client("972521234567")
+        .await
+        .expect("read")
+        .expect("client");
+    assert_eq!(client.tickets, vec![43]);
+    assert_eq!(handle(&state, delete("42")).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_malformed_id_is_400() {
+    let state = api_state(testing::store().await);
+    assert_eq!(handle(&state, delete("forty-two")).await.status(), 400);
+}
+
+#[tokio::test]
+async fn a_token_is_required() {
+    let state = api_state(testing::store().await);
+    assert_requires_token(|r| handle(&state, r), "DELETE", "/tickets/42").await;
+}
