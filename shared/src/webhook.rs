@@ -55,8 +55,8 @@ pub struct ChangeResult {
 /// Runs `process` on every change of the delivery in order. The first failure stops the
 /// delivery with its error (a 5xx makes Glassix deliver it again; finished changes are then
 /// recognised as duplicates).
-pub async fn process_delivery<'a, F, Fut>(
-    request: &'a Request,
+pub async fn process_delivery<F, Fut>(
+    request: &Request,
     signing_secret: &SecretString,
     process: F,
 ) -> Response<Body>

@@ -86,7 +86,7 @@ fn describe(error: &mongodb::error::Error) -> String {
         ErrorKind::InvalidArgument { .. } => "invalid argument".into(),
         ErrorKind::BsonDeserialization(_) => "stored document does not match the model".into(),
         ErrorKind::BsonSerialization(_) => "document could not be serialized".into(),
-        other => format!("{}", variant_name(other)),
+        other => variant_name(other),
     }
 }
 
