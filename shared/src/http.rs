@@ -85,7 +85,8 @@ pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError>
         .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
 }
 
-/// A path parameter, percent-decoded (decoding twice is harmless: identifiers hold no `%`).
+/// A path parameter, percent-decoded. API Gateway HTTP APIs already decode them; decoding
+/// again is harmless because identifiers may not contain `%`.
 pub fn path_param(request: &Request, name: &str) -> Result<String, AppError> {
     let raw = request
         .path_parameters_ref()

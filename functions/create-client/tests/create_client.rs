@@ -120,6 +120,16 @@ async fn invalid_bodies_are_refused_and_nothing_is_written() {
             422,
         ),
         (
+            "identifier with a percent sign",
+            post(serde_json::json!({"identifier": "a%41@example.com"})),
+            422,
+        ),
+        (
+            "identifier with a space",
+            post(serde_json::json!({"identifier": "972 52 123"})),
+            422,
+        ),
+        (
             "identifier too long",
             post(serde_json::json!({"identifier": long})),
             422,

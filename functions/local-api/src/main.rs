@@ -1,0 +1,22 @@
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = shared::config::Config::load().await?;
+    let template = std::fs::read_to_string(local_api::template_path())?;
+    let app = Arc::new(local_api::from_config(config, &template).await?);
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    tracing::info!(address = %listener.local_addr()?, routes = app.routes().len(), "local API listening");
+    tokio::select! {
+        served = app.serve(listener) => served?,
+        _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! A small HTTP/1 server that turns each request into the API Gateway-shaped request the
+//! Lambdas receive (path parameters, query parameters, raw body, headers) and calls the
+//! handler that `template.yaml` assigns to its route.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::{Body, RequestExt};
+use shared::error::AppError;
+use shared::http::error_response;
+use tokio::net::TcpListener;
+
+use crate::handlers::{States, handler};
+use crate::routes::{Match, Route, TemplateError, find};
+
+/// API Gateway HTTP APIs accept payloads up to 10 MB.
+const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+
+pub struct LocalApi {
+    routes: Vec<Route>,
+    states: States,
+}
+
+impl LocalApi {
+    /// Binds every template route to its handler; a route whose binary has no handler is an
+    /// error, so the template and this server cannot disagree silently.
+    pub fn new(routes: Vec<Route>, states: States) -> Result<Self, TemplateError> {
+        if let Some(route) = routes.iter().find(|r| handler(&r.binary).is_none()) {
+            return Err(TemplateError::Shape(format!(
+                "no handler for binary {}",
+                route.binary
+            )));
+        }
+        Ok(Self { routes, states })
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Serves until the listener fails; each connection on its own task.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let app = self.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(app.respond(request).await) }
+                });
+                if let Err(error) = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!(error = %error, "connection closed with an error");
+                }
+            });
+        }
+    }
+
+    async fn respond(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let started = std::time::Instant::now();
+        let method = request.method().to_string();
+        let path = request.uri().path().to_owned();
+        let response = self.dispatch(request).await;
+        tracing::info!(
+            method,
+            path,
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "local request"
+        );
+        let (parts, body) = response.into_parts();
+        hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+    }
+
+    async fn dispatch(&self, request: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
+        let (route, path_parameters) = match find(
+            &self.routes,
+            request.method().as_str(),
+            request.uri().path(),
+        ) {
+            Match::Found(route, params) => (route, params),
+            Match::WrongMethod => {
+                return error_response(&AppError::NotFound("no such route for this method".into()));
+            }
+            Match::NotFound => return error_response(&AppError::NotFound("no such route".into())),
+        };
+        let Some(handler) = handler(&route.binary) else {
+            return error_response(&AppError::Internal("route without handler".into()));
+        };
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return error_response(&AppError::PayloadTooLarge {
+                    limit: MAX_REQUEST_BODY,
+                });
+            }
+        };
+        let query = query_parameters(parts.uri.query());
+        let lambda_request = lambda_http::Request::from_parts(parts, Body::from(body.to_vec()))
+            .with_path_parameters(path_parameters)
+            .with_query_string_parameters(query);
+        self.states.call(handler, lambda_request).await
+    }
+}
+
+fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {
+    let mut parameters: HashMap<String, Vec<String>> = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        parameters
+            .entry(key.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    parameters
+}

@@ -1,0 +1,86 @@
+//! Every file in `events/` is a valid API Gateway event that its own function's handler
+//! accepts, so the files `sam local invoke` and `cargo lambda invoke` use never rot.
+
+use local_api::handlers::{States, handler};
+use shared::testing::glassix::{BASE_PATH, GlassixStub, json_fixture};
+use shared::testing::requests::{api_state, json_body, webhook_state};
+use shared::testing::{self};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+/// In the order a person would try them, so that each finds what the one before made.
+const ORDER: [(&str, u16); 12] = [
+    ("create-client", 201),
+    ("get-client", 200),
+    ("update-client", 200),
+    ("list-clients", 200),
+    ("create-ticket", 201),
+    ("list-client-tickets", 200),
+    ("get-ticket", 200),
+    ("update-ticket", 200),
+    ("delete-ticket", 204),
+    ("delete-client", 204),
+    ("webhook-new-ticket", 200),
+    ("webhook-ticket-state-change", 200),
+];
+
+async fn glassix_answering_everything() -> GlassixStub {
+    let stub = GlassixStub::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(format!("^{BASE_PATH}/tickets/get/\\d+$")))
+        .respond_with(json_fixture("glassix/ticket.json"))
+        .mount(&stub.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(format!("^{BASE_PATH}/tickets/addtags/\\d+$")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&stub.server)
+        .await;
+    for (verb, action) in [("POST", "addnote"), ("DELETE", "scramble")] {
+        Mock::given(method(verb))
+            .and(path_regex(format!("^{BASE_PATH}/tickets/{action}/\\d+$")))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&stub.server)
+            .await;
+    }
+    stub
+}
+
+#[tokio::test]
+async fn every_event_file_runs_through_its_handler() {
+    let events_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let files: usize = std::fs::read_dir(&events_dir).expect("events/").count();
+    assert_eq!(files, ORDER.len(), "one event per function");
+
+    let stub = glassix_answering_everything().await;
+    let store = testing::store().await;
+    let mut api = api_state(store.clone());
+    api.tokens = vec!["local-dev-token".into()];
+    let states = States {
+        api,
+        webhooks: Some(webhook_state(&stub, store).await),
+    };
+
+    for (binary, expected) in ORDER {
+        let text =
+            std::fs::read_to_string(events_dir.join(format!("{binary}.json"))).expect("event file");
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{binary}: not an API Gateway event: {e}"));
+        let handler = handler(binary).expect("a handler");
+
+        let response = states.call(handler, request).await;
+
+        assert_eq!(
+            response.status(),
+            expected,
+            "{binary}: {}",
+            json_body(&response)
+        );
+    }
+    assert_eq!(
+        stub.received("DELETE", "tickets/scramble/48213977")
+            .await
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,90 @@
+//! The local API over real HTTP, on a free port, with the handlers and a real database.
+
+use std::sync::Arc;
+
+use local_api::LocalApi;
+use local_api::handlers::States;
+use local_api::routes::from_template;
+use shared::testing::requests::{TEST_API_TOKEN, api_state};
+use shared::testing::{self};
+
+async fn start() -> String {
+    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
+    let states = States {
+        api: api_state(testing::store().await),
+        webhooks: None,
+    };
+    let app =
+        Arc::new(LocalApi::new(from_template(&template).expect("routes"), states).expect("app"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(app.serve(listener));
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn routes_answer_over_http_like_api_gateway() {
+    let base = start().await;
+    let http = reqwest::Client::new();
+    let token = format!("Bearer {TEST_API_TOKEN}");
+
+    let created = http
+        .post(format!("{base}/clients"))
+        .header("authorization", &token)
+        .json(&serde_json::json!({"identifier": "dana+vip@example.com", "name": "דנה כהן"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["content-type"], "application/json");
+
+    let fetched = http
+        .get(format!("{base}/clients/dana%2Bvip%40example.com"))
+        .header("authorization", &token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(fetched.status(), 200);
+    let body: serde_json::Value = fetched.json().await.expect("json");
+    assert_eq!(body["name"], "דנה כהן");
+
+    let page: serde_json::Value = http
+        .get(format!("{base}/clients?limit=1"))
+        .header("authorization", &token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page["next"], serde_json::Value::Null);
+
+    let anonymous = http
+        .get(format!("{base}/clients"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(anonymous.status(), 401);
+    let unknown = http
+        .get(format!("{base}/nothing-here"))
+        .header("authorization", &token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn webhooks_without_glassix_settings_answer_503() {
+    let base = start().await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/webhooks/glassix/new-ticket"))
+        .body("{}")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 503);
+}

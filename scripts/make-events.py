@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per function, for
+`sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
+
+REST events carry the local development token `local-dev-token`; webhook events carry the
+Glassix fixtures signed with the documented test API secret `test-api-secret`.
+Run again after changing a route or a fixture: `python3 scripts/make-events.py`.
+"""
+import hashlib
+import hmac
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "shared" / "fixtures" / "glassix"
+DEV_TOKEN = "local-dev-token"
+TEST_API_SECRET = "test-api-secret"
+
+
+def compact_fixture(name):
+    return json.dumps(json.loads((FIXTURES / name).read_text("utf-8")), ensure_ascii=False, separators=(",", ":"))
+
+
+TICKET = {
+    "ticketId": 48213977,
+    "clientName": "דנה כהן",
+    "ticketOpeningDate": "2024-03-10T08:15:42.370Z",
+    "protocolType": "WhatsApp",
+    "transactions": [{
+        "id": 905113201, "dateTime": "2024-03-10T08:15:42.487Z", "type": "Message",
+        "text": "שלום, I was charged twice for order A-1042", "senderName": "Dana Cohen", "senderType": "Client",
+    }],
+    "tags": ["Refund"],
+}
+
+# binary: (method, route path, raw path, path parameters, query, body, webhook?)
+EVENTS = {
+    "webhook-new-ticket": ("POST", "/webhooks/glassix/new-ticket", None, None, None, compact_fixture("new-ticket-event.json"), True),
+    "webhook-ticket-state-change": ("POST", "/webhooks/glassix/ticket-state-change", None, None, None, compact_fixture("ticket-state-change-closed-event.json"), True),
+    "create-client": ("POST", "/clients", None, None, None, json.dumps({"identifier": "dana+vip@example.com", "name": "דנה כהן"}, ensure_ascii=False), False),
+    "list-clients": ("GET", "/clients", None, None, {"limit": "20"}, None, False),
+    "get-client": ("GET", "/clients/{identifier}", "/clients/dana+vip@example.com", {"identifier": "dana+vip@example.com"}, None, None, False),
+    "update-client": ("PATCH", "/clients/{identifier}", "/clients/dana+vip@example.com", {"identifier": "dana+vip@example.com"}, None, json.dumps({"name": "Dana Cohen"}), False),
+    "delete-client": ("DELETE", "/clients/{identifier}", "/clients/dana+vip@example.com", {"identifier": "dana+vip@example.com"}, None, None, False),
+    "create-ticket": ("POST", "/clients/{identifier}/tickets", "/clients/dana+vip@example.com/tickets", {"identifier": "dana+vip@example.com"}, None, json.dumps(TICKET, ensure_ascii=False), False),
+    "list-client-tickets": ("GET", "/clients/{identifier}/tickets", "/clients/dana+vip@example.com/tickets", {"identifier": "dana+vip@example.com"}, {"limit": "10"}, None, False),
+    "get-ticket": ("GET", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
+    "update-ticket": ("PATCH", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, json.dumps({"tags": ["Refund", "VIP"]}), False),
+    "delete-ticket": ("DELETE", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
+}
+
+
+def event(method, route, raw_path, path_params, query, body, webhook):
+    raw_path = raw_path or route
+    headers = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "user-agent": "curl/8.5.0", "accept": "application/json"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+    if webhook:
+        headers["x-hub-signature"] = "sha1=" + hmac.new(TEST_API_SECRET.encode(), body.encode("utf-8"), hashlib.sha1).hexdigest()
+        headers["x-glassix-request-count"] = "1"
+    else:
+        headers["authorization"] = f"Bearer {DEV_TOKEN}"
+    raw_query = "&".join(f"{k}={v}" for k, v in (query or {}).items())
+    e = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "curl/8.5.0"},
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "10/Mar/2024:09:02:12 +0000",
+            "timeEpoch": 1710061332000,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        e["queryStringParameters"] = query
+    if path_params:
+        e["pathParameters"] = path_params
+    if body is not None:
+        e["body"] = body
+    return e
+
+
+def main():
+    out = ROOT / "events"
+    out.mkdir(exist_ok=True)
+    for binary, spec in EVENTS.items():
+        (out / f"{binary}.json").write_text(json.dumps(event(*spec), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"wrote {len(EVENTS)} events to {out}")
+
+
+if __name__ == "__main__":
+    main()
