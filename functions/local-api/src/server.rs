@@ -68,11 +68,15 @@ impl LocalApi {
     async fn respond(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let started = std::time::Instant::now();
         let method = request.method().to_string();
-        let path = request.uri().path().to_owned();
+        // The route template, not the path: paths carry identifiers (phone numbers, emails).
+        let route = match find(&self.routes, &method, request.uri().path()) {
+            Match::Found(route, _) => route.path.clone(),
+            _ => "(no route)".to_owned(),
+        };
         let response = self.dispatch(request).await;
         tracing::info!(
             method,
-            path,
+            route,
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "local request"

@@ -110,6 +110,9 @@ impl Store {
         ticket_id: i64,
         patch: TicketPatch,
     ) -> Result<Option<TicketDoc>, StoreError> {
+        if patch == TicketPatch::default() {
+            return self.get_ticket(ticket_id).await;
+        }
         let mut set = doc! {"updatedAt": DateTime::now()};
         let mut put = |key: &str, value: Bson| {
             set.insert(key, value);
