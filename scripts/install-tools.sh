@@ -14,6 +14,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 install_rust_components() {
   rustup component add rustfmt clippy >/dev/null 2>&1 || rustup component add rustfmt clippy
+  # Lambdas run on arm64 (Graviton); cargo-lambda cross-compiles with zig (from its wheel).
+  rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || rustup target add aarch64-unknown-linux-gnu
 }
 
 # `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a binary that panics at

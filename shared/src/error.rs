@@ -18,6 +18,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
+    /// The path exists, but not for this method (only the local API routes by itself).
+    #[error("method not allowed for this path")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     #[error("request body exceeds {limit} bytes")]
@@ -39,6 +42,7 @@ impl AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -53,6 +57,7 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Validation(_) => "validation_failed",

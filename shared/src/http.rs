@@ -81,8 +81,15 @@ pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError>
     if bytes.is_empty() {
         return Err(AppError::BadRequest("a JSON body is required".into()));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?;
+    // Serde would also build a struct from an array of its field values.
+    if !value.is_object() {
+        return Err(AppError::BadRequest(
+            "the JSON body must be an object".into(),
+        ));
+    }
+    T::deserialize(value).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
 }
 
 /// A path parameter, percent-decoded. API Gateway HTTP APIs already decode them; decoding

@@ -10,9 +10,10 @@ use tokio::time::Instant;
 
 use crate::db::StoreError;
 use crate::error::AppError;
-use crate::glassix::webhook::{Change, Delivery, Envelope, SIGNATURE_HEADER, verify_signature};
+use crate::glassix::webhook::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
 use crate::glassix::{Deadline, GlassixError};
 use crate::http::{body_bytes, header, json};
+use crate::state::WebhookState;
 
 /// Webhook bodies above this are refused (Glassix events are a few KB; Lambda's own limit is 6 MB).
 pub const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
@@ -52,19 +53,20 @@ pub struct ChangeResult {
     pub reason: &'static str,
 }
 
-/// Runs `process` on every change of the delivery in order. The first failure stops the
-/// delivery with its error (a 5xx makes Glassix deliver it again; finished changes are then
-/// recognised as duplicates).
+/// Receives a delivery and runs `process` on every change in order, all within one deadline
+/// (`state.budget` from now). The first failure stops the delivery with its error (a 5xx
+/// makes Glassix deliver it again; finished changes are then recognised as duplicates).
 pub async fn process_delivery<F, Fut>(
+    state: &WebhookState,
     request: &Request,
-    signing_secret: &SecretString,
     process: F,
 ) -> Response<Body>
 where
-    F: Fn(Envelope, Change) -> Fut,
+    F: Fn(Change, Deadline) -> Fut,
     Fut: Future<Output = Result<Outcome, AppError>>,
 {
-    let delivery = match receive(request, signing_secret) {
+    let deadline = Instant::now() + state.budget;
+    let delivery = match receive(request, &state.signing_secret) {
         Ok(delivery) => delivery,
         Err(error) => return crate::http::error_response(&error),
     };
@@ -72,7 +74,7 @@ where
     for (envelope, change) in delivery.changes() {
         let started = Instant::now();
         let ticket_id = change.ticket_id();
-        let result = process(envelope.clone(), change.clone()).await;
+        let result = process(change.clone(), deadline).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let outcome = match result {
             Ok(outcome) => outcome,

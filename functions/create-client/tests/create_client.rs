@@ -100,6 +100,11 @@ async fn invalid_bodies_are_refused_and_nothing_is_written() {
             400,
         ),
         (
+            "an array of the field values",
+            post(serde_json::json!(["a@example.com", "Dana"])),
+            400,
+        ),
+        (
             "missing identifier",
             post(serde_json::json!({"name": "Dana"})),
             400,

@@ -83,6 +83,22 @@ async fn invalid_tickets_are_refused_and_nothing_is_written() {
         ),
         ("unknown field", with("isScrambled", true.into()), 400),
         (
+            "transaction as an array",
+            with(
+                "transactions",
+                serde_json::json!([[1, "2024-03-10T08:15:42Z", "Message"]]),
+            ),
+            400,
+        ),
+        (
+            "attachment as an array",
+            with(
+                "transactions",
+                serde_json::json!([{"id": 1, "dateTime": "2024-03-10T08:15:42Z", "type": "Message", "attachments": [[null, null]]}]),
+            ),
+            400,
+        ),
+        (
             "operator in a transaction",
             with("transactions", serde_json::json!([{"$where": "1"}])),
             400,

@@ -1,6 +1,6 @@
 use delete_client::handle;
 use shared::testing::requests::{
-    ApiRequest, api_state, assert_requires_token, error_code, seed_client, ticket_body,
+    ApiRequest, api_state, assert_requires_token, error_code, seed_client, seed_ticket,
 };
 use shared::testing::{self};
 
@@ -14,13 +14,7 @@ fn delete(identifier: &str) -> lambda_http::Request {
 async fn a_client_is_deleted_with_its_tickets() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "dana+vip@example.com", None).await;
-    let body: shared::api::CreateTicketBody =
-        serde_json::from_value(ticket_body(77)).expect("body");
-    state
-        .store
-        .create_ticket(body.validate("dana+vip@example.com".into()).expect("valid"))
-        .await
-        .expect("ticket");
+    seed_ticket(&state.store, "dana+vip@example.com", 77).await;
 
     let response = handle(&state, delete("dana%2Bvip%40example.com")).await;
 

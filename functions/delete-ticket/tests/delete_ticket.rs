@@ -1,6 +1,6 @@
 use delete_ticket::handle;
 use shared::testing::requests::{
-    ApiRequest, api_state, assert_requires_token, seed_client, ticket_body,
+    ApiRequest, api_state, assert_requires_token, seed_client, seed_ticket,
 };
 use shared::testing::{self};
 
@@ -15,13 +15,7 @@ async fn a_ticket_is_deleted_and_removed_from_its_client() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", None).await;
     for id in [42, 43] {
-        let body: shared::api::CreateTicketBody =
-            serde_json::from_value(ticket_body(id)).expect("body");
-        state
-            .store
-            .create_ticket(body.validate("972521234567".into()).expect("valid"))
-            .await
-            .expect("ticket");
+        seed_ticket(&state.store, "972521234567", id).await;
     }
 
     let response = handle(&state, delete("42")).await;

@@ -1,6 +1,6 @@
 use get_ticket::handle;
 use shared::testing::requests::{
-    ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, ticket_body,
+    ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
 
@@ -14,13 +14,7 @@ fn get(ticket_id: &str) -> lambda_http::Request {
 async fn a_ticket_is_returned_with_its_transactions() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", None).await;
-    let body: shared::api::CreateTicketBody =
-        serde_json::from_value(ticket_body(42)).expect("body");
-    state
-        .store
-        .create_ticket(body.validate("972521234567".into()).expect("valid"))
-        .await
-        .expect("ticket");
+    seed_ticket(&state.store, "972521234567", 42).await;
 
     let response = handle(&state, get("42")).await;
 

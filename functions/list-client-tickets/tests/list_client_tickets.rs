@@ -1,18 +1,12 @@
 use list_client_tickets::handle;
 use shared::testing::requests::{
-    ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, ticket_body,
+    ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
 
 async fn seed_tickets(state: &shared::state::ApiState, identifier: &str, ids: &[i64]) {
     for id in ids {
-        let body: shared::api::CreateTicketBody =
-            serde_json::from_value(ticket_body(*id)).expect("body");
-        state
-            .store
-            .create_ticket(body.validate(identifier.into()).expect("valid"))
-            .await
-            .expect("ticket");
+        seed_ticket(&state.store, identifier, *id).await;
     }
 }
 

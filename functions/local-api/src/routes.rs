@@ -74,26 +74,27 @@ pub fn from_template(text: &str) -> Result<Vec<Route>, TemplateError> {
 /// Gateway HTTP APIs hand them to the Lambda.
 pub fn find<'a>(routes: &'a [Route], method: &str, path: &str) -> Match<'a> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let mut path_matched = false;
+    let mut allowed = Vec::new();
     for route in routes {
         let Some(params) = match_path(&route.path, &segments) else {
             continue;
         };
-        path_matched = true;
         if route.method == method {
             return Match::Found(route, params);
         }
+        allowed.push(route.method.as_str());
     }
-    if path_matched {
-        Match::WrongMethod
-    } else {
+    if allowed.is_empty() {
         Match::NotFound
+    } else {
+        Match::WrongMethod(allowed.join(", "))
     }
 }
 
 pub enum Match<'a> {
     Found(&'a Route, HashMap<String, String>),
-    WrongMethod,
+    /// The path exists for these methods (the value of an `Allow` header).
+    WrongMethod(String),
     NotFound,
 }
 
@@ -139,7 +140,7 @@ mod tests {
         }
         assert!(matches!(
             find(&routes, "PUT", "/clients"),
-            Match::WrongMethod
+            Match::WrongMethod(allowed) if allowed == "GET, POST"
         ));
         assert!(matches!(find(&routes, "GET", "/nope"), Match::NotFound));
         assert!(matches!(

@@ -92,8 +92,12 @@ impl LocalApi {
             request.uri().path(),
         ) {
             Match::Found(route, params) => (route, params),
-            Match::WrongMethod => {
-                return error_response(&AppError::NotFound("no such route for this method".into()));
+            Match::WrongMethod(allowed) => {
+                let mut response = error_response(&AppError::MethodNotAllowed);
+                if let Ok(allow) = http::HeaderValue::from_str(&allowed) {
+                    response.headers_mut().insert(http::header::ALLOW, allow);
+                }
+                return response;
             }
             Match::NotFound => return error_response(&AppError::NotFound("no such route".into())),
         };

@@ -1,5 +1,5 @@
 use shared::testing::requests::{
-    ApiRequest, api_state, assert_requires_token, json_body, seed_client, ticket_body,
+    ApiRequest, api_state, assert_requires_token, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
 use update_ticket::handle;
@@ -7,13 +7,7 @@ use update_ticket::handle;
 async fn seeded() -> shared::state::ApiState {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", None).await;
-    let body: shared::api::CreateTicketBody =
-        serde_json::from_value(ticket_body(42)).expect("body");
-    state
-        .store
-        .create_ticket(body.validate("972521234567".into()).expect("valid"))
-        .await
-        .expect("ticket");
+    seed_ticket(&state.store, "972521234567", 42).await;
     state
 }
 

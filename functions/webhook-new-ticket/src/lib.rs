@@ -14,15 +14,13 @@ use shared::glassix::webhook::Change;
 use shared::glassix::{Deadline, EventName, GlassixError};
 use shared::state::WebhookState;
 use shared::webhook::{Outcome, db, glassix_unavailable, process_delivery};
-use tokio::time::Instant;
 
 /// How long a claim protects an action before another delivery may take it over; longer than
 /// any one delivery may run.
 const CLAIM_LEASE: Duration = Duration::from_secs(30);
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
-    let deadline = Instant::now() + state.budget;
-    process_delivery(&request, &state.signing_secret, |_, change| {
+    process_delivery(state, &request, |change, deadline| {
         process_change(state, change, deadline)
     })
     .await

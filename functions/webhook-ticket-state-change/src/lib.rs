@@ -9,11 +9,9 @@ use shared::glassix::webhook::Change;
 use shared::glassix::{Deadline, EventName, GlassixError, TicketState};
 use shared::state::WebhookState;
 use shared::webhook::{Outcome, db, glassix_unavailable, process_delivery};
-use tokio::time::Instant;
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
-    let deadline = Instant::now() + state.budget;
-    process_delivery(&request, &state.signing_secret, |_, change| {
+    process_delivery(state, &request, |change, deadline| {
         process_change(state, change, deadline)
     })
     .await

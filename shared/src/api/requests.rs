@@ -2,7 +2,9 @@
 //! rules on values are checked by `validate` (422).
 
 use chrono::{DateTime, Utc};
+use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use super::{to_bson_date, to_chrono};
 use crate::db::{Attachment, TransactionDoc};
@@ -31,7 +33,7 @@ pub struct CreateTicketBody {
     pub client_name: Option<String>,
     pub ticket_opening_date: DateTime<Utc>,
     pub protocol_type: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     pub transactions: Vec<TransactionBody>,
     #[serde(default)]
     pub closed_at: Option<DateTime<Utc>>,
@@ -49,7 +51,7 @@ pub struct UpdateTicketBody {
     pub ticket_opening_date: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "present")]
     pub protocol_type: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present_objects")]
     pub transactions: Option<Option<Vec<TransactionBody>>>,
     #[serde(default, deserialize_with = "present")]
     pub closed_at: Option<Option<DateTime<Utc>>>,
@@ -77,7 +79,7 @@ pub struct TransactionBody {
     pub sender_name: Option<String>,
     #[serde(default)]
     pub sender_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     pub attachments: Vec<Attachment>,
 }
 
@@ -113,6 +115,33 @@ impl From<TransactionBody> for TransactionDoc {
             attachments: body.attachments,
         }
     }
+}
+
+/// A list whose items must be JSON objects. Serde would also build a struct from an array of
+/// its field values (`[1, "x"]`), which this API does not accept.
+fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    Vec::<Map<String, Value>>::deserialize(deserializer)?
+        .into_iter()
+        .map(|object| T::deserialize(Value::Object(object)).map_err(D::Error::custom))
+        .collect()
+}
+
+/// `objects` for a field that may be absent or `null` (see `present`).
+fn present_objects<'de, D, T>(deserializer: D) -> Result<Option<Option<Vec<T>>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    #[derive(Deserialize)]
+    #[serde(transparent)]
+    struct Objects<T: DeserializeOwned>(#[serde(deserialize_with = "objects")] Vec<T>);
+    Ok(Some(
+        Option::<Objects<T>>::deserialize(deserializer)?.map(|o| o.0),
+    ))
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from a field not sent (`None`).

@@ -27,9 +27,11 @@ fn invalid(message: String) -> AppError {
 /// A client identifier: a phone number's digits or an email, used as given.
 pub fn validate_identifier(identifier: &str) -> Result<(), AppError> {
     text_rule("identifier", identifier, MAX_IDENTIFIER_CHARS)?;
-    if identifier.contains('/') || identifier.chars().any(char::is_whitespace) {
+    // API Gateway HTTP APIs hand path parameters over decoded, and handlers decode them once
+    // more for callers that send them encoded: neither round-trips a '%' or a '/'.
+    if identifier.contains(['/', '%']) || identifier.chars().any(char::is_whitespace) {
         return Err(invalid(
-            "identifier must not contain '/' or white space".into(),
+            "identifier must not contain '/', '%' or white space".into(),
         ));
     }
     Ok(())

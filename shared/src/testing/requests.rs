@@ -182,6 +182,14 @@ pub async fn seed_client(store: &Store, identifier: &str, name: Option<&str>) {
         .expect("seed client");
 }
 
+/// Seeds a ticket of an existing client through the store, from `ticket_body(ticket_id)`.
+pub async fn seed_ticket(store: &Store, identifier: &str, ticket_id: i64) {
+    let body: crate::api::CreateTicketBody =
+        serde_json::from_value(ticket_body(ticket_id)).expect("a valid ticket body");
+    let ticket = body.validate(identifier.to_owned()).expect("valid ticket");
+    store.create_ticket(ticket).await.expect("seed ticket");
+}
+
 /// A valid ticket body as the REST API accepts it.
 pub fn ticket_body(ticket_id: i64) -> serde_json::Value {
     serde_json::json!({

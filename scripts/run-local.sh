@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Starts the whole API locally on http://127.0.0.1:${PORT:-3000}, installing what it needs.
+# Without MONGODB_URI it runs an embedded FerretDB whose data stays in .local/ferretdb/.
+# Configuration: the same environment variables as production (see README.md).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/install-tools.sh" ferretdb
+
+if [ -z "${MONGODB_URI:-}" ]; then
+  start_ferretdb "$ROOT/.local/ferretdb"
+  trap 'kill "$FERRETDB_PID" 2>/dev/null || true' EXIT
+  log "embedded FerretDB on $MONGODB_URI (data in .local/ferretdb/)"
+fi
+local_api_defaults
+export PORT="${PORT:-3000}"
+
+log "building and starting the local API on http://127.0.0.1:$PORT"
+cargo build --quiet -p local-api
+"$ROOT/target/debug/local-api"
