@@ -4,8 +4,9 @@
 # wiremock), validates the SAM template, fuzzes the local API against openapi.yaml with
 # schemathesis, and builds every Lambda bootstrap for arm64.
 #
-#   SKIP_RELEASE_BUILD=1 scripts/test.sh   # everything but the release build (faster locally)
-#   SAM_BUILD=1 scripts/test.sh            # also `sam build` (rebuilds each function again)
+#   SKIP_RELEASE_BUILD=1 scripts/test.sh   # skip both release builds (cargo lambda, sam build)
+#   SKIP_SAM_BUILD=1 scripts/test.sh       # skip only `sam build` (~12 min: it links every
+#                                          # function again, one `cargo lambda build --bin` each)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -20,7 +21,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "tests"
-cargo test --workspace --all-features
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+cargo test --workspace --all-features 2>&1 | tee "$test_log"
 
 step "SAM template"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
@@ -37,9 +40,11 @@ if [ -z "${SKIP_RELEASE_BUILD:-}" ]; then
     printf '%-32s %8s KiB\n' "$(basename "$(dirname "$bootstrap")")" "$(( $(stat -c %s "$bootstrap") / 1024 ))"
   done
 fi
-if [ -n "${SAM_BUILD:-}" ]; then
-  step "sam build"
+if [ -z "${SKIP_RELEASE_BUILD:-}" ] && [ -z "${SKIP_SAM_BUILD:-}" ]; then
+  step "sam build (what sam deploy ships)"
   sam build
+  ls .aws-sam/build/*/bootstrap | wc -l | xargs printf '%s bootstraps in .aws-sam/build\n'
 fi
 
 step "all checks passed"
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$test_log"

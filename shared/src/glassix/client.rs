@@ -74,9 +74,20 @@ pub struct GlassixClient {
     retry: RetryPolicy,
 }
 
-/// What one attempt produced, when it is worth another attempt.
-enum Retry {
-    After(Option<Duration>, String),
+/// An attempt worth repeating: how long the server asked us to wait, if it did, and what
+/// the attempt got (for the error when the deadline ends the retries).
+struct Retry {
+    wait: Option<Duration>,
+    last: String,
+}
+
+impl Retry {
+    fn after(wait: Option<Duration>, last: impl Into<String>) -> Self {
+        Self {
+            wait,
+            last: last.into(),
+        }
+    }
 }
 
 impl GlassixClient {
@@ -285,11 +296,13 @@ impl GlassixClient {
     ) -> Result<Bytes, GlassixError> {
         let mut attempt = 0;
         loop {
-            let Retry::After(wait, last) = match self.attempt(path, deadline, request()).await {
+            let Retry { wait, last } = match self.attempt(path, deadline, request()).await {
                 Ok(outcome) => return outcome,
                 Err(retry) => retry,
             };
-            let wait = wait.unwrap_or_else(|| self.retry.delay(attempt));
+            // Never sooner than the backoff, even when the server says `Retry-After: 0`.
+            let backoff = self.retry.delay(attempt);
+            let wait = wait.map_or(backoff, |asked| asked.max(backoff));
             if Instant::now() + wait >= deadline {
                 tracing::warn!(path = template(path), attempts = attempt + 1, last = %last, "Glassix call gave up at the deadline");
                 return Err(GlassixError::DeadlineExceeded { last });
@@ -326,7 +339,7 @@ impl GlassixClient {
                     error.kind = kind,
                     "Glassix request failed"
                 );
-                return Err(Retry::After(None, kind.into()));
+                return Err(Retry::after(None, kind));
             }
             Ok(Ok(response)) => response,
         };
@@ -334,7 +347,7 @@ impl GlassixClient {
         let retry_after = retry_after(response.headers().get(RETRY_AFTER));
         let body = match tokio::time::timeout_at(deadline, response.bytes()).await {
             Ok(Ok(body)) => body,
-            Ok(Err(_)) if status.is_success() => return Err(Retry::After(None, "body".into())),
+            Ok(Err(_)) if status.is_success() => return Err(Retry::after(None, "body")),
             Ok(Err(_)) => Bytes::new(),
             Err(_) => {
                 return Ok(Err(GlassixError::DeadlineExceeded {
@@ -350,8 +363,8 @@ impl GlassixClient {
         );
         Ok(match status {
             s if s.is_success() => Ok(body),
-            StatusCode::TOO_MANY_REQUESTS => return Err(Retry::After(retry_after, "429".into())),
-            s if s.is_server_error() => return Err(Retry::After(None, s.as_u16().to_string())),
+            StatusCode::TOO_MANY_REQUESTS => return Err(Retry::after(retry_after, "429")),
+            s if s.is_server_error() => return Err(Retry::after(None, s.as_u16().to_string())),
             StatusCode::UNAUTHORIZED => Err(GlassixError::Unauthorized),
             StatusCode::NOT_FOUND => Err(GlassixError::NotFound),
             s => Err(GlassixError::Status {
