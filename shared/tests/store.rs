@@ -448,3 +448,47 @@ async fn a_client_history_counts_archived_tickets_and_finds_the_latest() {
     assert_eq!(none.archived_tickets, 0);
     assert_eq!(none.latest, None);
 }
+
+#[tokio::test]
+async fn archiving_for_a_client_created_through_the_api_lists_the_ticket_on_it() {
+    let store = testing::store().await;
+    store
+        .create_client(new_client("972521234567"))
+        .await
+        .expect("client without tickets");
+
+    store
+        .archive_ticket(&archived(48213977, "972521234567"))
+        .await
+        .expect("archive");
+
+    let client = store
+        .get_client("972521234567")
+        .await
+        .expect("get")
+        .expect("client");
+    assert_eq!(client.tickets, vec![48213977]);
+    assert!(store.get_ticket(48213977).await.expect("get").is_some());
+}
+
+#[tokio::test]
+async fn indexes_are_created_again_by_every_cold_start_without_error() {
+    let first = testing::store().await;
+    first.ensure_indexes().await.expect("first cold start");
+    let name = first.database().name().to_owned();
+
+    let second = Store::connect(testing::servers::mongodb_uri(), &name)
+        .await
+        .expect("connect");
+    second.ensure_indexes().await.expect("second cold start");
+
+    first
+        .create_client(new_client("a@example.com"))
+        .await
+        .expect("insert");
+    let duplicate = second.create_client(new_client("a@example.com")).await;
+    assert!(
+        matches!(duplicate, Err(StoreError::AlreadyExists)),
+        "{duplicate:?}"
+    );
+}

@@ -155,31 +155,29 @@ impl Store {
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
         self.indexes
             .get_or_try_init(|| async {
-                let unique = || IndexOptions::builder().unique(true).build();
+                // One index per command: FerretDB 1.24 panics on a createIndexes of several
+                // indexes that all exist already, i.e. on every cold start after the first.
                 self.clients
-                    .create_index(
-                        IndexModel::builder()
-                            .keys(doc! {"identifier": 1})
-                            .options(unique())
-                            .build(),
-                    )
+                    .create_index(index(doc! {"identifier": 1}, true))
                     .await?;
                 self.tickets
-                    .create_indexes([
-                        IndexModel::builder()
-                            .keys(doc! {"ticketId": 1})
-                            .options(unique())
-                            .build(),
-                        IndexModel::builder()
-                            .keys(doc! {"clientIdentifier": 1, "ticketId": 1})
-                            .build(),
-                    ])
+                    .create_index(index(doc! {"ticketId": 1}, true))
+                    .await?;
+                self.tickets
+                    .create_index(index(doc! {"clientIdentifier": 1, "ticketId": 1}, false))
                     .await?;
                 Ok::<_, StoreError>(())
             })
             .await
             .map(|_| ())
     }
+}
+
+fn index(keys: mongodb::bson::Document, unique: bool) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(IndexOptions::builder().unique(unique).build())
+        .build()
 }
 
 /// A page of a list in stable order, with the opaque cursor of the next page.
