@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::db::StoreError;
 use crate::error::AppError;
 use crate::glassix::webhook::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
-use crate::glassix::{Deadline, GlassixError};
+use crate::glassix::{Deadline, EventName, GlassixError};
 use crate::http::{body_bytes, header, json};
 use crate::state::WebhookState;
 
@@ -53,12 +53,14 @@ pub struct ChangeResult {
     pub reason: &'static str,
 }
 
-/// Receives a delivery and runs `process` on every change in order, all within one deadline
-/// (`state.budget` from now). The first failure stops the delivery with its error (a 5xx
-/// makes Glassix deliver it again; finished changes are then recognised as duplicates).
+/// Receives a delivery and runs `process` on every change of the `event` this function
+/// handles, in order, all within one deadline (`state.budget` from now); changes of other
+/// events are acknowledged as ignored. The first failure stops the delivery with its error (a
+/// 5xx makes Glassix deliver it again; finished changes are then recognised as duplicates).
 pub async fn process_delivery<F, Fut>(
     state: &WebhookState,
     request: &Request,
+    event: EventName,
     process: F,
 ) -> Response<Body>
 where
@@ -74,7 +76,11 @@ where
     for (envelope, change) in delivery.changes() {
         let started = Instant::now();
         let ticket_id = change.ticket_id();
-        let result = process(change.clone(), deadline).await;
+        let result = if change.event == event {
+            process(change.clone(), deadline).await
+        } else {
+            Ok(Outcome::Ignored("not an event this webhook handles"))
+        };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let outcome = match result {
             Ok(outcome) => outcome,

@@ -20,7 +20,7 @@ use shared::webhook::{Outcome, db, glassix_unavailable, process_delivery};
 const CLAIM_LEASE: Duration = Duration::from_secs(30);
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
-    process_delivery(state, &request, |change, deadline| {
+    process_delivery(state, &request, EventName::NewTicket, |change, deadline| {
         process_change(state, change, deadline)
     })
     .await
@@ -31,9 +31,6 @@ async fn process_change(
     change: Change,
     deadline: Deadline,
 ) -> Result<Outcome, AppError> {
-    if change.event != EventName::NewTicket {
-        return Ok(Outcome::Ignored("not a NEW_TICKET event"));
-    }
     let Some(ticket_id) = change.ticket_id() else {
         return Ok(Outcome::Ignored("no ticket id"));
     };

@@ -11,9 +11,12 @@ use shared::state::WebhookState;
 use shared::webhook::{Outcome, db, glassix_unavailable, process_delivery};
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
-    process_delivery(state, &request, |change, deadline| {
-        process_change(state, change, deadline)
-    })
+    process_delivery(
+        state,
+        &request,
+        EventName::TicketStateChange,
+        |change, deadline| process_change(state, change, deadline),
+    )
     .await
 }
 
@@ -22,9 +25,6 @@ async fn process_change(
     change: Change,
     deadline: Deadline,
 ) -> Result<Outcome, AppError> {
-    if change.event != EventName::TicketStateChange {
-        return Ok(Outcome::Ignored("not a TICKET_STATE_CHANGE event"));
-    }
     if change.ticket_state != Some(TicketState::Closed) {
         return Ok(Outcome::Ignored("state is not Closed"));
     }
