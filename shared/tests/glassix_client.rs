@@ -14,14 +14,6 @@ fn deadline_in(ms: u64) -> Instant {
     Instant::now() + Duration::from_millis(ms)
 }
 
-async fn mount(stub: &GlassixStub, verb: &str, below_base: &str, response: ResponseTemplate) {
-    Mock::given(method(verb))
-        .and(path(format!("{BASE_PATH}/{below_base}")))
-        .respond_with(response)
-        .mount(&stub.server)
-        .await;
-}
-
 fn token_with_lifetime(seconds: u64, token: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({
         "access_token": token, "token_type": "bearer", "expires_in": seconds
@@ -31,8 +23,7 @@ fn token_with_lifetime(seconds: u64, token: &str) -> ResponseTemplate {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_calls_share_one_token_request() {
     let stub = GlassixStub::start().await;
-    mount(
-        &stub,
+    stub.answer(
         "GET",
         "tickets/get/48213977",
         json_fixture("glassix/ticket.json"),
@@ -57,15 +48,9 @@ async fn fifty_concurrent_calls_share_one_token_request() {
 #[tokio::test]
 async fn an_expired_token_is_renewed() {
     let stub = GlassixStub::bare().await;
-    mount(
-        &stub,
-        "POST",
-        "token/get",
-        token_with_lifetime(1, "short-lived"),
-    )
-    .await;
-    mount(
-        &stub,
+    stub.answer("POST", "token/get", token_with_lifetime(1, "short-lived"))
+        .await;
+    stub.answer(
         "GET",
         "tickets/get/48213977",
         json_fixture("glassix/ticket.json"),
@@ -94,15 +79,14 @@ async fn an_expired_token_is_renewed() {
 #[tokio::test]
 async fn a_401_renews_the_token_once_and_retries_once() {
     let stub = GlassixStub::bare().await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/token/get")))
-        .respond_with(token_with_lifetime(10800, "stale-token"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
-    mount(
-        &stub,
+    stub.answer_first(
+        1,
+        "POST",
+        "token/get",
+        token_with_lifetime(10800, "stale-token"),
+    )
+    .await;
+    stub.answer(
         "POST",
         "token/get",
         token_with_lifetime(10800, "fresh-token"),
@@ -135,7 +119,8 @@ async fn a_401_renews_the_token_once_and_retries_once() {
 #[tokio::test]
 async fn a_second_401_is_an_error_not_a_loop() {
     let stub = GlassixStub::start().await;
-    mount(&stub, "GET", "tickets/get/1", ResponseTemplate::new(401)).await;
+    stub.answer("GET", "tickets/get/1", ResponseTemplate::new(401))
+        .await;
 
     let result = stub.client().get_ticket(1, deadline_in(3000)).await;
 
@@ -150,15 +135,9 @@ async fn a_second_401_is_an_error_not_a_loop() {
 #[tokio::test]
 async fn two_503s_then_a_200_succeed_within_the_deadline() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/48213977")))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&stub.server)
+    stub.answer_first(2, "GET", "tickets/get/48213977", ResponseTemplate::new(503))
         .await;
-    mount(
-        &stub,
+    stub.answer(
         "GET",
         "tickets/get/48213977",
         json_fixture("glassix/ticket.json"),
@@ -180,7 +159,8 @@ async fn two_503s_then_a_200_succeed_within_the_deadline() {
 #[tokio::test]
 async fn a_503_forever_fails_before_the_deadline() {
     let stub = GlassixStub::start().await;
-    mount(&stub, "GET", "tickets/get/7", ResponseTemplate::new(503)).await;
+    stub.answer("GET", "tickets/get/7", ResponseTemplate::new(503))
+        .await;
     let deadline = deadline_in(1500);
 
     let result = stub.client().get_ticket(7, deadline).await;
@@ -204,15 +184,14 @@ async fn a_503_forever_fails_before_the_deadline() {
 #[tokio::test]
 async fn a_429_waits_for_retry_after() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/48213977")))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
-    mount(
-        &stub,
+    stub.answer_first(
+        1,
+        "GET",
+        "tickets/get/48213977",
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+    )
+    .await;
+    stub.answer(
         "GET",
         "tickets/get/48213977",
         json_fixture("glassix/ticket.json"),
@@ -239,8 +218,7 @@ async fn a_429_waits_for_retry_after() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_deadline_fails_at_once() {
     let stub = GlassixStub::start().await;
-    mount(
-        &stub,
+    stub.answer(
         "GET",
         "tickets/get/9",
         ResponseTemplate::new(429).insert_header("Retry-After", "30"),
@@ -260,7 +238,8 @@ async fn a_retry_after_beyond_the_deadline_fails_at_once() {
 #[tokio::test]
 async fn a_404_is_not_found_without_retry() {
     let stub = GlassixStub::start().await;
-    mount(&stub, "GET", "tickets/get/404", ResponseTemplate::new(404)).await;
+    stub.answer("GET", "tickets/get/404", ResponseTemplate::new(404))
+        .await;
 
     let result = stub.client().get_ticket(404, deadline_in(3000)).await;
 
@@ -271,8 +250,7 @@ async fn a_404_is_not_found_without_retry() {
 #[tokio::test]
 async fn another_4xx_carries_status_and_message_without_retry() {
     let stub = GlassixStub::start().await;
-    mount(
-        &stub,
+    stub.answer(
         "POST",
         "tickets/addtags/5",
         ResponseTemplate::new(400)
@@ -363,8 +341,7 @@ async fn a_scrambled_ticket_is_reported_as_scrambled() {
     let mut ticket: serde_json::Value =
         serde_json::from_slice(&fixture("glassix/ticket.json")).expect("json");
     ticket["isScrambled"] = true.into();
-    mount(
-        &stub,
+    stub.answer(
         "GET",
         "tickets/get/48213977",
         ResponseTemplate::new(200).set_body_json(ticket),
@@ -383,18 +360,18 @@ async fn a_scrambled_ticket_is_reported_as_scrambled() {
 async fn logs_never_show_secrets_tokens_or_message_text() {
     let (logs, _guard) = CapturedLogs::start();
     let stub = GlassixStub::start().await;
-    mount(
-        &stub,
+    stub.answer(
         "GET",
         "tickets/get/48213977",
         json_fixture("glassix/ticket.json"),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/tickets/addnote/48213977")))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&stub.server)
-        .await;
+    stub.answer(
+        "POST",
+        "tickets/addnote/48213977",
+        ResponseTemplate::new(503),
+    )
+    .await;
     let client = stub.client();
 
     client

@@ -3,37 +3,36 @@
 use std::time::Duration;
 
 use shared::db::{ArchivedTicket, Store};
-use shared::testing::glassix::{BASE_PATH, GlassixStub};
+use shared::testing::glassix::GlassixStub;
 use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
 use shared::testing::{self, fixture};
 use tokio::time::Instant;
 use webhook_new_ticket::handle;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 const TICKET: i64 = 48213977;
 const CLIENT: &str = "972521234567";
 
 async fn glassix_accepting_tags_and_notes(delay: Duration) -> GlassixStub {
     let stub = GlassixStub::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/tickets/addtags/{TICKET}")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!([
-                    "archived-by-ctm",
-                    "new-client",
-                    "returning-client"
-                ]))
-                .set_delay(delay),
-        )
-        .mount(&stub.server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/tickets/addnote/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200).set_delay(delay))
-        .mount(&stub.server)
-        .await;
+    stub.answer(
+        "POST",
+        &format!("tickets/addtags/{TICKET}"),
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!([
+                "archived-by-ctm",
+                "new-client",
+                "returning-client"
+            ]))
+            .set_delay(delay),
+    )
+    .await;
+    stub.answer(
+        "POST",
+        &format!("tickets/addnote/{TICKET}"),
+        ResponseTemplate::new(200).set_delay(delay),
+    )
+    .await;
     stub
 }
 
@@ -184,25 +183,25 @@ async fn two_concurrent_deliveries_add_one_note() {
 #[tokio::test]
 async fn a_failed_note_is_retried_by_the_next_delivery_without_repeating_the_tags() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/tickets/addtags/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
-        .mount(&stub.server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/tickets/addnote/{TICKET}")))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(serde_json::json!({"Message": "rejected"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE_PATH}/tickets/addnote/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&stub.server)
-        .await;
+    stub.answer(
+        "POST",
+        &format!("tickets/addtags/{TICKET}"),
+        ResponseTemplate::new(200).set_body_json(serde_json::json!([])),
+    )
+    .await;
+    stub.answer_first(
+        1,
+        "POST",
+        &format!("tickets/addnote/{TICKET}"),
+        ResponseTemplate::new(400).set_body_json(serde_json::json!({"Message": "rejected"})),
+    )
+    .await;
+    stub.answer(
+        "POST",
+        &format!("tickets/addnote/{TICKET}"),
+        ResponseTemplate::new(200),
+    )
+    .await;
     let state = webhook_state(&stub, testing::store().await).await;
 
     let failed = handle(&state, signed_webhook(&new_ticket_event())).await;

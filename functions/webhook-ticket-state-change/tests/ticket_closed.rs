@@ -7,12 +7,11 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use shared::db::Store;
 use shared::db::bson::{Document, doc};
-use shared::testing::glassix::{BASE_PATH, GlassixStub};
+use shared::testing::glassix::GlassixStub;
 use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
 use shared::testing::{self, CapturedLogs, fixture, servers};
 use webhook_ticket_state_change::handle;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 const TICKET: i64 = 48213977;
 
@@ -35,18 +34,13 @@ fn scrambled(mut ticket: serde_json::Value) -> serde_json::Value {
 }
 
 async fn mount_get(stub: &GlassixStub, ticket: serde_json::Value) {
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ticket))
-        .mount(&stub.server)
+    let response = ResponseTemplate::new(200).set_body_json(ticket);
+    stub.answer("GET", &format!("tickets/get/{TICKET}"), response)
         .await;
 }
 
 async fn mount_scramble(stub: &GlassixStub, response: impl Respond + 'static) {
-    Mock::given(method("DELETE"))
-        .and(path(format!("{BASE_PATH}/tickets/scramble/{TICKET}")))
-        .respond_with(response)
-        .mount(&stub.server)
+    stub.answer("DELETE", &format!("tickets/scramble/{TICKET}"), response)
         .await;
 }
 
@@ -200,11 +194,12 @@ async fn an_unreachable_database_means_5xx_and_no_scramble() {
 #[tokio::test]
 async fn a_failing_glassix_get_means_5xx_and_no_scramble() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&stub.server)
-        .await;
+    stub.answer(
+        "GET",
+        &format!("tickets/get/{TICKET}"),
+        ResponseTemplate::new(500),
+    )
+    .await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let store = testing::store().await;
     let mut state = webhook_state(&stub, store.clone()).await;
@@ -220,23 +215,21 @@ async fn a_failing_glassix_get_means_5xx_and_no_scramble() {
 #[tokio::test]
 async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ticket_json()))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
+    stub.answer_first(
+        2,
+        "GET",
+        &format!("tickets/get/{TICKET}"),
+        ResponseTemplate::new(200).set_body_json(ticket_json()),
+    )
+    .await;
     mount_get(&stub, ticket_json()).await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("{BASE_PATH}/tickets/scramble/{TICKET}")))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(serde_json::json!({"Message": "busy"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
+    stub.answer_first(
+        1,
+        "DELETE",
+        &format!("tickets/scramble/{TICKET}"),
+        ResponseTemplate::new(400).set_body_json(serde_json::json!({"Message": "busy"})),
+    )
+    .await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let store = testing::store().await;
     let state = webhook_state(&stub, store.clone()).await;
@@ -271,13 +264,13 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
 #[tokio::test]
 async fn a_scramble_whose_answer_is_lost_is_confirmed_with_the_ticket() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ticket_json()))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
+    stub.answer_first(
+        1,
+        "GET",
+        &format!("tickets/get/{TICKET}"),
+        ResponseTemplate::new(200).set_body_json(ticket_json()),
+    )
+    .await;
     mount_get(&stub, scrambled(ticket_json())).await;
     mount_scramble(&stub, ResponseTemplate::new(409)).await;
     let store = testing::store().await;
@@ -292,13 +285,13 @@ async fn a_scramble_whose_answer_is_lost_is_confirmed_with_the_ticket() {
 #[tokio::test]
 async fn a_redelivery_after_the_scramble_leaves_the_archive_unchanged() {
     let stub = GlassixStub::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE_PATH}/tickets/get/{TICKET}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ticket_json()))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stub.server)
-        .await;
+    stub.answer_first(
+        1,
+        "GET",
+        &format!("tickets/get/{TICKET}"),
+        ResponseTemplate::new(200).set_body_json(ticket_json()),
+    )
+    .await;
     mount_get(&stub, scrambled(ticket_json())).await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let store = testing::store().await;

@@ -2,7 +2,7 @@
 
 use secrecy::SecretString;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::fixture;
 use crate::config::GlassixSettings;
@@ -34,6 +34,32 @@ impl GlassixStub {
         Self {
             server: MockServer::start().await,
         }
+    }
+
+    /// Answers every `verb` request to `below_base` (a path under the API base) with `response`.
+    pub async fn answer(&self, verb: &str, below_base: &str, response: impl Respond + 'static) {
+        Mock::given(method(verb))
+            .and(path(format!("{BASE_PATH}/{below_base}")))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers the first `times` such requests with `response`, ahead of any `answer`.
+    pub async fn answer_first(
+        &self,
+        times: u64,
+        verb: &str,
+        below_base: &str,
+        response: impl Respond + 'static,
+    ) {
+        Mock::given(method(verb))
+            .and(path(format!("{BASE_PATH}/{below_base}")))
+            .respond_with(response)
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
     }
 
     pub fn base_url(&self) -> String {
