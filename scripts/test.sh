@@ -26,7 +26,7 @@ trap 'rm -f "$test_log"' EXIT
 cargo test --workspace --all-features 2>&1 | tee "$test_log"
 
 step "SAM template"
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
 sam validate
 sam validate --lint
 
