@@ -72,6 +72,8 @@ where
         Ok(delivery) => delivery,
         Err(error) => return crate::http::error_response(&error),
     };
+    // Glassix numbers its attempts; above 1 this delivery is a retry.
+    let attempt = header(request, "x-glassix-request-count").and_then(|n| n.parse::<u32>().ok());
     let mut summary = Summary::default();
     for (envelope, change) in delivery.changes() {
         let started = Instant::now();
@@ -86,7 +88,7 @@ where
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::warn!(
-                    event_key = %envelope.key, event = change.event.as_str(), ticket_id,
+                    event_key = %envelope.key, attempt, event = change.event.as_str(), ticket_id,
                     outcome = "failed", code = error.code(), detail = error.detail().unwrap_or_default(),
                     elapsed_ms, "webhook change failed"
                 );
@@ -108,7 +110,7 @@ where
             }
         };
         tracing::info!(
-            event_key = %envelope.key, event = change.event.as_str(), ticket_id,
+            event_key = %envelope.key, attempt, event = change.event.as_str(), ticket_id,
             outcome = label, reason, elapsed_ms, "webhook change handled"
         );
         summary.results.push(ChangeResult {
