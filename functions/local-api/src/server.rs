@@ -68,12 +68,13 @@ impl LocalApi {
     async fn respond(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let started = std::time::Instant::now();
         let method = request.method().to_string();
+        let matched = find(&self.routes, &method, request.uri().path());
         // The route template, not the path: paths carry identifiers (phone numbers, emails).
-        let route = match find(&self.routes, &method, request.uri().path()) {
-            Match::Found(route, _) => route.path.clone(),
-            _ => "(no route)".to_owned(),
+        let route = match &matched {
+            Match::Found(route, _) => route.path.as_str(),
+            _ => "(no route)",
         };
-        let response = self.dispatch(request).await;
+        let response = self.dispatch(request, matched).await;
         tracing::info!(
             method,
             route,
@@ -85,12 +86,12 @@ impl LocalApi {
         hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
     }
 
-    async fn dispatch(&self, request: hyper::Request<Incoming>) -> lambda_http::Response<Body> {
-        let (route, path_parameters) = match find(
-            &self.routes,
-            request.method().as_str(),
-            request.uri().path(),
-        ) {
+    async fn dispatch(
+        &self,
+        request: hyper::Request<Incoming>,
+        matched: Match<'_>,
+    ) -> lambda_http::Response<Body> {
+        let (route, path_parameters) = match matched {
             Match::Found(route, params) => (route, params),
             Match::WrongMethod(allowed) => {
                 let mut response = error_response(&AppError::MethodNotAllowed);

@@ -50,6 +50,11 @@ async fn scrambles(stub: &GlassixStub) -> usize {
         .len()
 }
 
+/// The archived copy of the ticket, read as any client of the store would.
+async fn archived_ticket(store: &Store) -> Option<shared::db::TicketDoc> {
+    store.get_ticket(TICKET).await.expect("read")
+}
+
 async fn stored_tickets(store: &Store) -> Vec<Document> {
     store
         .database()
@@ -81,7 +86,7 @@ impl Respond for ScrambleThatChecksTheArchive {
                 let store = Store::connect(servers::mongodb_uri(), &database)
                     .await
                     .expect("connect");
-                let ticket = store.get_ticket(TICKET).await.expect("read");
+                let ticket = archived_ticket(&store).await;
                 ticket.is_some_and(|t| t.transactions.len() == 5)
             })
         })
@@ -117,11 +122,7 @@ async fn a_closed_ticket_is_archived_before_it_is_scrambled() {
         vec![true],
         "archive written before the scramble"
     );
-    let ticket = store
-        .get_ticket(TICKET)
-        .await
-        .expect("read")
-        .expect("archived");
+    let ticket = archived_ticket(&store).await.expect("archived");
     assert_eq!(ticket.client_identifier, "972521234567");
     assert_eq!(ticket.client_name.as_deref(), Some("Dana Cohen"));
     assert_eq!(ticket.protocol_type, "WhatsApp");
@@ -161,11 +162,7 @@ async fn a_ticket_with_400_transactions_is_archived_whole() {
     let response = handle(&state, signed_webhook(&closed_event())).await;
 
     assert_eq!(response.status(), 200);
-    let archived = store
-        .get_ticket(TICKET)
-        .await
-        .expect("read")
-        .expect("archived");
+    let archived = archived_ticket(&store).await.expect("archived");
     assert_eq!(archived.transactions.len(), 400);
     assert_eq!(archived.transactions[399].text, "message 399 ✅");
     assert_eq!(scrambles(&stub).await, 1);
@@ -237,11 +234,7 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
     let failed = handle(&state, signed_webhook(&closed_event())).await;
 
     assert_eq!(failed.status(), 503);
-    let archived = store
-        .get_ticket(TICKET)
-        .await
-        .expect("read")
-        .expect("archive kept");
+    let archived = archived_ticket(&store).await.expect("archive kept");
     assert_eq!(archived.transactions.len(), 5);
     assert_eq!(archived.scrambled_at, None);
 
@@ -251,10 +244,8 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
     assert_eq!(scrambles(&stub).await, 2);
     assert_eq!(stored_tickets(&store).await.len(), 1);
     assert!(
-        store
-            .get_ticket(TICKET)
+        archived_ticket(&store)
             .await
-            .expect("read")
             .expect("kept")
             .scrambled_at
             .is_some()

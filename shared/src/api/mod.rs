@@ -10,5 +10,3 @@ pub use requests::{
 };
 pub use validate::{Pagination, parse_ticket_id, validate_identifier};
 pub use views::{ClientView, PageView, TicketView};
-
-pub(crate) use crate::dates::{to_bson as to_bson_date, to_chrono};

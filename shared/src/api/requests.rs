@@ -6,7 +6,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::{to_bson_date, to_chrono};
+use crate::dates::{to_bson, to_chrono};
 use crate::db::{Attachment, TransactionDoc};
 
 #[derive(Debug, Deserialize)]
@@ -105,7 +105,7 @@ impl From<TransactionBody> for TransactionDoc {
         Self {
             id: body.id,
             guid: body.guid,
-            date_time: to_bson_date(body.date_time),
+            date_time: to_bson(body.date_time),
             kind: body.kind,
             text: body.text,
             html: body.html,

@@ -6,7 +6,7 @@ use mongodb::bson::DateTime;
 use super::requests::{
     CreateClientBody, CreateTicketBody, TransactionBody, UpdateClientBody, UpdateTicketBody,
 };
-use super::to_bson_date;
+use crate::dates::to_bson;
 use crate::db::cursor::{self, CursorKind};
 use crate::db::{NewClient, TicketDoc, TicketPatch, TransactionDoc};
 use crate::error::AppError;
@@ -99,8 +99,13 @@ fn transactions(bodies: Vec<TransactionBody>) -> Result<Vec<TransactionDoc>, App
     Ok(bodies.into_iter().map(TransactionDoc::from).collect())
 }
 
-fn required<T>(field: &str, value: Option<T>) -> Result<T, AppError> {
-    value.ok_or_else(|| invalid(format!("{field} must not be null")))
+/// A field of a patch that may be left out but not set to `null`.
+fn required<T>(field: &str, value: Option<Option<T>>) -> Result<Option<T>, AppError> {
+    match value {
+        Some(None) => Err(invalid(format!("{field} must not be null"))),
+        Some(Some(value)) => Ok(Some(value)),
+        None => Ok(None),
+    }
 }
 
 /// A ticket id from the path.
@@ -144,10 +149,10 @@ impl CreateTicketBody {
             ticket_id: self.ticket_id,
             client_identifier,
             client_name: self.client_name,
-            ticket_opening_date: to_bson_date(self.ticket_opening_date),
+            ticket_opening_date: to_bson(self.ticket_opening_date),
             protocol_type: self.protocol_type,
             transactions: transactions(self.transactions)?,
-            closed_at: self.closed_at.map(to_bson_date),
+            closed_at: self.closed_at.map(to_bson),
             tags: self.tags,
             archived_at: None,
             scrambled_at: None,
@@ -162,36 +167,24 @@ impl UpdateTicketBody {
         if let Some(name) = &self.client_name {
             validate_name("clientName", name)?;
         }
-        let protocol_type = match self.protocol_type {
-            Some(value) => {
-                let value = required("protocolType", value)?;
-                text_rule("protocolType", &value, MAX_LABEL_CHARS)?;
-                Some(value)
-            }
-            None => None,
-        };
-        let tags = match self.tags {
-            Some(value) => {
-                let value = required("tags", value)?;
-                validate_tags(&value)?;
-                Some(value)
-            }
-            None => None,
-        };
-        let transactions = match self.transactions {
-            Some(value) => Some(transactions(required("transactions", value)?)?),
-            None => None,
-        };
-        let ticket_opening_date = match self.ticket_opening_date {
-            Some(value) => Some(to_bson_date(required("ticketOpeningDate", value)?)),
-            None => None,
-        };
+        let protocol_type = required("protocolType", self.protocol_type)?;
+        if let Some(protocol) = &protocol_type {
+            text_rule("protocolType", protocol, MAX_LABEL_CHARS)?;
+        }
+        let tags = required("tags", self.tags)?;
+        if let Some(tags) = &tags {
+            validate_tags(tags)?;
+        }
+        let transactions = required("transactions", self.transactions)?
+            .map(transactions)
+            .transpose()?;
         Ok(TicketPatch {
             client_name: self.client_name,
-            ticket_opening_date,
+            ticket_opening_date: required("ticketOpeningDate", self.ticket_opening_date)?
+                .map(to_bson),
             protocol_type,
             transactions,
-            closed_at: self.closed_at.map(|date| date.map(to_bson_date)),
+            closed_at: self.closed_at.map(|date| date.map(to_bson)),
             tags,
         })
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::requests::TransactionBody;
-use super::to_chrono;
+use crate::dates::to_chrono;
 use crate::db::{ClientDoc, Page, TicketDoc};
 
 #[derive(Debug, Serialize)]

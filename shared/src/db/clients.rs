@@ -14,10 +14,6 @@ pub struct NewClient {
 }
 
 impl Store {
-    pub(crate) fn clients(&self) -> &mongodb::Collection<ClientDoc> {
-        &self.clients
-    }
-
     /// Inserts a client; `AlreadyExists` when the identifier is taken.
     pub async fn create_client(&self, new: NewClient) -> Result<ClientDoc, StoreError> {
         self.ensure_indexes().await?;
@@ -87,12 +83,12 @@ impl Store {
     /// crash half-way or a ticket archived meanwhile leaves nothing behind once retried.
     pub async fn delete_client(&self, identifier: &str) -> Result<bool, StoreError> {
         let by_client = doc! {"clientIdentifier": identifier};
-        self.tickets().delete_many(by_client.clone()).await?;
+        self.tickets.delete_many(by_client.clone()).await?;
         let deleted = self
             .clients
             .delete_one(doc! {"identifier": identifier})
             .await?;
-        self.tickets().delete_many(by_client).await?;
+        self.tickets.delete_many(by_client).await?;
         Ok(deleted.deleted_count > 0)
     }
 }

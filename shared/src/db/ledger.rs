@@ -7,11 +7,9 @@
 
 use std::time::Duration;
 
-use mongodb::Collection;
 use mongodb::bson::{DateTime, doc};
 use serde::{Deserialize, Serialize};
 
-use super::documents::WEBHOOK_ACTIONS;
 use super::{Store, StoreError, is_duplicate_key};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +21,7 @@ enum ActionState {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ActionDoc {
+pub(super) struct ActionDoc {
     #[serde(rename = "_id")]
     id: String,
     ticket_id: i64,
@@ -53,10 +51,6 @@ pub struct ClaimToken {
 }
 
 impl Store {
-    fn actions(&self) -> Collection<ActionDoc> {
-        self.database().collection(WEBHOOK_ACTIONS)
-    }
-
     pub async fn claim_action(
         &self,
         ticket_id: i64,
@@ -81,12 +75,12 @@ impl Store {
                 claimed_at: now,
                 done_at: None,
             };
-            match self.actions().insert_one(&fresh).await {
+            match self.actions.insert_one(&fresh).await {
                 Ok(_) => return Ok(Claim::Acquired(token())),
                 Err(error) if is_duplicate_key(&error) => {}
                 Err(error) => return Err(error.into()),
             }
-            let Some(existing) = self.actions().find_one(doc! {"_id": &id}).await? else {
+            let Some(existing) = self.actions.find_one(doc! {"_id": &id}).await? else {
                 continue;
             };
             if existing.state == ActionState::Done {
@@ -99,7 +93,7 @@ impl Store {
                 return Ok(Claim::InProgress);
             }
             let taken_over = self
-                .actions()
+                .actions
                 .update_one(
                     doc! {"_id": &id, "state": "claimed", "owner": &existing.owner},
                     doc! {"$set": {"owner": &owner, "claimedAt": now}},
@@ -116,7 +110,7 @@ impl Store {
 
     /// Marks a claimed action as carried out.
     pub async fn complete_action(&self, token: &ClaimToken) -> Result<(), StoreError> {
-        self.actions()
+        self.actions
             .update_one(
                 doc! {"_id": &token.id, "owner": &token.owner},
                 doc! {"$set": {"state": "done", "doneAt": DateTime::now()}},
@@ -127,7 +121,7 @@ impl Store {
 
     /// Gives a claim up after the action failed, so that the next delivery can try at once.
     pub async fn release_action(&self, token: &ClaimToken) -> Result<(), StoreError> {
-        self.actions()
+        self.actions
             .delete_one(doc! {"_id": &token.id, "owner": &token.owner, "state": "claimed"})
             .await?;
         Ok(())

@@ -119,6 +119,7 @@ pub struct Store {
     database: Database,
     clients: Collection<ClientDoc>,
     tickets: Collection<TicketDoc>,
+    actions: Collection<ledger::ActionDoc>,
     indexes: std::sync::Arc<OnceCell<()>>,
 }
 
@@ -142,6 +143,7 @@ impl Store {
         Self {
             clients: database.collection(documents::CLIENTS),
             tickets: database.collection(documents::TICKETS),
+            actions: database.collection(documents::WEBHOOK_ACTIONS),
             database,
             indexes: Default::default(),
         }

@@ -43,10 +43,6 @@ pub struct ClientHistory {
 }
 
 impl Store {
-    pub(crate) fn tickets(&self) -> &mongodb::Collection<TicketDoc> {
-        &self.tickets
-    }
-
     /// Inserts a ticket for an existing client and lists it on that client.
     pub async fn create_ticket(&self, ticket: TicketDoc) -> Result<TicketDoc, StoreError> {
         self.ensure_indexes().await?;
@@ -58,7 +54,7 @@ impl Store {
             Err(error) if is_duplicate_key(&error) => return Err(StoreError::AlreadyExists),
             Err(error) => return Err(error.into()),
         }
-        self.clients()
+        self.clients
             .update_one(
                 doc! {"identifier": &ticket.client_identifier},
                 doc! {
@@ -154,7 +150,7 @@ impl Store {
         let Some(ticket) = self.get_ticket(ticket_id).await? else {
             return Ok(false);
         };
-        self.clients()
+        self.clients
             .update_one(
                 doc! {"identifier": &ticket.client_identifier},
                 doc! {"$pull": {"tickets": ticket_id}, "$set": {"updatedAt": DateTime::now()}},
@@ -208,7 +204,7 @@ impl Store {
             "$addToSet": {"tickets": ticket.ticket_id},
         };
         upsert_retrying_duplicates(|| {
-            self.clients()
+            self.clients
                 .update_one(
                     doc! {"identifier": &ticket.client_identifier},
                     client_update.clone(),
