@@ -2,7 +2,7 @@
 # Installs every tool the project needs on a fresh machine; safe to run again (each step is
 # skipped when its tool is already there). Used by scripts/test.sh and scripts/run-local.sh.
 #
-#   scripts/install-tools.sh            # everything: Rust components, FerretDB, Python tools
+#   scripts/install-tools.sh            # everything: Rust components, cargo-machete, FerretDB, Python tools
 #   scripts/install-tools.sh ferretdb   # only FerretDB (what the local API needs)
 set -euo pipefail
 
@@ -54,10 +54,16 @@ install_python_tools() {
   fi
 }
 
+# cargo-machete: CI fails on a dependency that no crate uses (from crates.io, built once).
+install_cargo_tools() {
+  command -v cargo-machete >/dev/null || cargo install --locked --quiet cargo-machete@0.9.2
+}
+
 case "${1:-all}" in
   ferretdb) install_ferretdb ;;
   all)
     install_rust_components
+    install_cargo_tools
     install_ferretdb
     install_python_tools
     ;;

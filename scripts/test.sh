@@ -19,6 +19,7 @@ scripts/install-tools.sh
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo machete
 
 step "tests"
 test_log=$(mktemp)

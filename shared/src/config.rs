@@ -26,8 +26,8 @@ pub mod keys {
     pub const WEBHOOK_BUDGET_MS: &str = "WEBHOOK_BUDGET_MS";
 }
 
-pub const DEFAULT_DATABASE: &str = "client_ticket_manager";
-pub const DEFAULT_WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
+const DEFAULT_DATABASE: &str = "client_ticket_manager";
+const DEFAULT_WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {

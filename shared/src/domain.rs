@@ -4,11 +4,11 @@
 use chrono::Utc;
 
 use crate::dates::{to_bson, to_chrono};
-use crate::db::{ArchivedTicket, ClientHistory, TransactionDoc};
+use crate::db::{ClientHistory, TicketContent, TransactionDoc};
 use crate::glassix::Ticket;
 
-pub const NEW_CLIENT_TAG: &str = "new-client";
-pub const RETURNING_CLIENT_TAG: &str = "returning-client";
+const NEW_CLIENT_TAG: &str = "new-client";
+const RETURNING_CLIENT_TAG: &str = "returning-client";
 
 /// The configured tags plus whether the archive already knows this client.
 pub fn new_ticket_tags(configured: &[String], history: &ClientHistory) -> Vec<String> {
@@ -49,7 +49,7 @@ pub enum NotArchivable {
 }
 
 /// What the archive keeps of a closed Glassix ticket.
-pub fn archive_record(ticket: &Ticket) -> Result<ArchivedTicket, NotArchivable> {
+pub fn archive_record(ticket: &Ticket) -> Result<TicketContent, NotArchivable> {
     let client = ticket.client().ok_or(NotArchivable::NoClient)?;
     let first_transaction = ticket.transactions.iter().filter_map(|t| t.date_time).min();
     let opened = ticket
@@ -62,7 +62,7 @@ pub fn archive_record(ticket: &Ticket) -> Result<ArchivedTicket, NotArchivable> 
         .as_ref()
         .or(client.protocol_type.as_ref())
         .map_or("Undefined", |p| p.as_str());
-    Ok(ArchivedTicket {
+    Ok(TicketContent {
         ticket_id: ticket.id,
         client_identifier: client.identifier.clone().unwrap_or_default(),
         client_name: client.best_name().map(str::to_owned),

@@ -16,11 +16,9 @@ pub enum AppError {
     /// Missing or wrong credentials (bearer token or webhook signature).
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// The named resource does not exist; built by [`AppError::not_found`].
     #[error("{0}")]
     NotFound(String),
-    /// The path exists, but not for this method (only the local API routes by itself).
-    #[error("method not allowed for this path")]
-    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     #[error("request body exceeds {limit} bytes")]
@@ -37,12 +35,16 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// 404 for a missing resource: `not_found("client")` says "client not found".
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found"))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -57,7 +59,6 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Validation(_) => "validation_failed",
@@ -75,12 +76,7 @@ impl AppError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            error: ErrorPayload {
-                code: self.code(),
-                message: self.to_string(),
-            },
-        }
+        ErrorBody::new(self.code(), self.to_string())
     }
 }
 
@@ -93,6 +89,18 @@ pub struct ErrorBody {
 pub struct ErrorPayload {
     pub code: &'static str,
     pub message: String,
+}
+
+impl ErrorBody {
+    /// The error shape for a refusal that is not an `AppError` (the local API's 405).
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorPayload {
+                code,
+                message: message.into(),
+            },
+        }
+    }
 }
 
 impl From<crate::config::ConfigError> for AppError {
@@ -125,5 +133,15 @@ mod tests {
             "name is longer than 200 characters"
         );
         assert_eq!(error.detail(), None);
+    }
+
+    #[test]
+    fn not_found_names_what_is_missing() {
+        let error = AppError::not_found("client");
+        assert_eq!(error.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            serde_json::to_value(error.body()).expect("serializable"),
+            serde_json::json!({"error": {"code": "not_found", "message": "client not found"}})
+        );
     }
 }

@@ -2,13 +2,18 @@
 //! HTTP mapping, the Glassix client, the MongoDB models and store.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod dates;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod glassix;
-pub mod http;
+pub mod pagination;
+pub mod queue;
+pub mod request;
+pub mod response;
+pub mod rest;
 pub mod runtime;
 pub mod state;
 pub mod webhook;

@@ -1,4 +1,4 @@
-//! The entry point every Lambda binary shares.
+//! The entry points of the Lambda binaries: `run_rest` for REST routes, `run` for webhooks.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -7,6 +7,16 @@ use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::rest::{RestHandler, serve};
+use crate::state::ApiState;
+
+/// Runs a REST route: the bearer token is checked before `handler` sees a request.
+pub async fn run_rest(handler: RestHandler) -> Result<(), lambda_http::Error> {
+    run(ApiState::from_config, move |state, request| {
+        serve(state, request, handler)
+    })
+    .await
+}
 
 /// Sets up tracing (JSON when the Lambda log format says so), builds the state once per cold
 /// start, then serves every request with `handler`.
@@ -31,7 +41,7 @@ where
 }
 
 /// Loads the configuration and builds the state, kept for the life of the process.
-pub async fn cold_start<S, Init, InitFut>(init: Init) -> Result<&'static S, AppError>
+async fn cold_start<S, Init, InitFut>(init: Init) -> Result<&'static S, AppError>
 where
     S: 'static,
     Init: FnOnce(Config) -> InitFut,

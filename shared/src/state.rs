@@ -18,7 +18,7 @@ pub struct ApiState {
 impl ApiState {
     /// Requires a bearer token from `API_TOKENS` (401 otherwise).
     pub fn authorize(&self, request: &lambda_http::Request) -> Result<(), AppError> {
-        crate::http::require_bearer(request, &self.tokens)
+        crate::auth::require_bearer(request, &self.tokens)
     }
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {

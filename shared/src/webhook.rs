@@ -10,13 +10,14 @@ use tokio::time::Instant;
 
 use crate::db::StoreError;
 use crate::error::AppError;
-use crate::glassix::webhook::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
+use crate::glassix::inbound::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
 use crate::glassix::{Deadline, EventName, GlassixError};
-use crate::http::{body_bytes, header, json};
+use crate::request::{body_bytes, header};
+use crate::response::{error_response, json};
 use crate::state::WebhookState;
 
 /// Webhook bodies above this are refused (Glassix events are a few KB; Lambda's own limit is 6 MB).
-pub const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
+const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
 
 /// Checks size, then signature on the raw bytes, then parses: 413, 401, 400.
 pub fn receive(request: &Request, signing_secret: &SecretString) -> Result<Delivery, AppError> {
@@ -37,20 +38,20 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    pub processed: usize,
-    pub ignored: usize,
-    pub duplicates: usize,
-    pub results: Vec<ChangeResult>,
+struct Summary {
+    processed: usize,
+    ignored: usize,
+    duplicates: usize,
+    results: Vec<ChangeResult>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ChangeResult {
-    pub event: String,
-    pub ticket_id: Option<i64>,
-    pub outcome: &'static str,
-    pub reason: &'static str,
+struct ChangeResult {
+    event: String,
+    ticket_id: Option<i64>,
+    outcome: &'static str,
+    reason: &'static str,
 }
 
 /// Receives a delivery and runs `process` on every change of the `event` this function
@@ -70,7 +71,7 @@ where
     let deadline = Instant::now() + state.budget;
     let delivery = match receive(request, &state.signing_secret) {
         Ok(delivery) => delivery,
-        Err(error) => return crate::http::error_response(&error),
+        Err(error) => return error_response(&error),
     };
     // Glassix numbers its attempts; above 1 this delivery is a retry.
     let attempt = header(request, "x-glassix-request-count").and_then(|n| n.parse::<u32>().ok());
@@ -92,7 +93,7 @@ where
                     outcome = "failed", code = error.code(), detail = error.detail().unwrap_or_default(),
                     elapsed_ms, "webhook change failed"
                 );
-                return crate::http::error_response(&error);
+                return error_response(&error);
             }
         };
         let (label, reason) = match outcome {
@@ -124,7 +125,7 @@ where
 }
 
 /// Runs a database operation within the delivery's deadline.
-pub async fn db<T>(
+pub async fn within_deadline<T>(
     deadline: Deadline,
     operation: impl Future<Output = Result<T, StoreError>>,
 ) -> Result<T, AppError> {

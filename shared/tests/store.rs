@@ -2,8 +2,9 @@
 
 use mongodb::bson::{Bson, DateTime, Document, doc};
 use shared::db::{
-    ArchivedTicket, ClientDoc, NewClient, Store, StoreError, TicketDoc, TicketPatch, TransactionDoc,
+    ClientDoc, NewClient, Store, StoreError, TicketContent, TicketPatch, TransactionDoc,
 };
+use shared::pagination::{ClientKey, PageRequest};
 use shared::testing;
 
 fn new_client(identifier: &str) -> NewClient {
@@ -28,9 +29,8 @@ fn transaction(id: i64, text: &str) -> TransactionDoc {
     }
 }
 
-fn ticket(ticket_id: i64, client: &str) -> TicketDoc {
-    let now = DateTime::now();
-    TicketDoc {
+fn ticket(ticket_id: i64, client: &str) -> TicketContent {
+    TicketContent {
         ticket_id,
         client_identifier: client.into(),
         client_name: Some("Dana Cohen".into()),
@@ -39,15 +39,11 @@ fn ticket(ticket_id: i64, client: &str) -> TicketDoc {
         transactions: vec![transaction(1, "hello")],
         closed_at: None,
         tags: vec![],
-        archived_at: None,
-        scrambled_at: None,
-        created_at: now,
-        updated_at: now,
     }
 }
 
-fn archived(ticket_id: i64, client: &str) -> ArchivedTicket {
-    ArchivedTicket {
+fn archived(ticket_id: i64, client: &str) -> TicketContent {
+    TicketContent {
         ticket_id,
         client_identifier: client.into(),
         client_name: Some("Dana Cohen".into()),
@@ -83,7 +79,7 @@ async fn a_taken_identifier_is_refused_as_already_exists() {
     let second = store.create_client(new_client("972521234567")).await;
 
     assert!(
-        matches!(second, Err(StoreError::AlreadyExists)),
+        matches!(second, Err(StoreError::AlreadyExists(_))),
         "{second:?}"
     );
 }
@@ -103,7 +99,7 @@ async fn a_taken_ticket_id_is_refused_as_already_exists() {
     let second = store.create_ticket(ticket(7, "a@example.com")).await;
 
     assert!(
-        matches!(second, Err(StoreError::AlreadyExists)),
+        matches!(second, Err(StoreError::AlreadyExists(_))),
         "{second:?}"
     );
 }
@@ -136,19 +132,16 @@ async fn pages_cover_every_client_once_in_order() {
     expected.sort();
 
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
+    let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = store.list_clients(5, after.as_deref()).await.expect("page");
+        let request =
+            PageRequest::<ClientKey>::parse(Some("5"), cursor.as_deref()).expect("valid cursor");
+        let page = store.list_clients(&request).await.expect("page");
         pages += 1;
         seen.extend(page.items.iter().map(|c| c.identifier.clone()));
         match page.next {
-            Some(cursor) => {
-                after = Some(
-                    shared::db::cursor::decode(shared::db::cursor::CursorKind::Clients, &cursor)
-                        .expect("valid cursor"),
-                )
-            }
+            Some(next) => cursor = Some(next),
             None => break,
         }
     }
@@ -167,7 +160,10 @@ async fn a_full_last_page_has_no_next_cursor() {
             .expect("insert");
     }
 
-    let page = store.list_clients(4, None).await.expect("page");
+    let page = store
+        .list_clients(&PageRequest::<ClientKey>::parse(Some("4"), None).expect("valid"))
+        .await
+        .expect("page");
 
     assert_eq!(page.items.len(), 4);
     assert_eq!(page.next, None);
@@ -488,7 +484,7 @@ async fn indexes_are_created_again_by_every_cold_start_without_error() {
         .expect("insert");
     let duplicate = second.create_client(new_client("a@example.com")).await;
     assert!(
-        matches!(duplicate, Err(StoreError::AlreadyExists)),
+        matches!(duplicate, Err(StoreError::AlreadyExists(_))),
         "{duplicate:?}"
     );
 }

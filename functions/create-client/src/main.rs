@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::run(shared::state::ApiState::from_config, create_client::handle).await
+    shared::runtime::run_rest(create_client::HANDLER).await
 }

@@ -1,8 +1,20 @@
-use create_client::handle;
+use shared::pagination::{ClientKey, PageRequest};
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body,
 };
 use shared::testing::{self};
+
+fn first_page() -> PageRequest<ClientKey> {
+    PageRequest::parse(Some("100"), None).expect("valid page")
+}
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, create_client::HANDLER).await
+}
 
 fn post(body: serde_json::Value) -> lambda_http::Request {
     ApiRequest::new("POST", "/clients").json(body).build()
@@ -169,7 +181,7 @@ async fn invalid_bodies_are_refused_and_nothing_is_written() {
         assert!(!error_code(&response).is_empty(), "{name}");
     }
 
-    let page = state.store.list_clients(100, None).await.expect("list");
+    let page = state.store.list_clients(&first_page()).await.expect("list");
     assert!(page.items.is_empty(), "nothing was written");
 }
 
@@ -180,7 +192,7 @@ async fn a_token_is_required() {
     assert!(
         state
             .store
-            .list_clients(10, None)
+            .list_clients(&first_page())
             .await
             .expect("list")
             .items

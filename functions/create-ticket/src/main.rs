@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::run(shared::state::ApiState::from_config, create_ticket::handle).await
+    shared::runtime::run_rest(create_ticket::HANDLER).await
 }

@@ -1,8 +1,15 @@
-use create_ticket::handle;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, ticket_body,
 };
 use shared::testing::{self};
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, create_ticket::HANDLER).await
+}
 
 fn post(identifier: &str, body: serde_json::Value) -> lambda_http::Request {
     ApiRequest::new("POST", "/clients/x/tickets")

@@ -1,19 +1,18 @@
 //! `DELETE /clients/{identifier}` → 204; the client's tickets are deleted too.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use shared::error::AppError;
-use shared::http::{no_content, path_param, respond};
+use shared::request::path_param;
+use shared::response::no_content;
+use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
 
-pub async fn handle(state: &ApiState, request: Request) -> Response<Body> {
-    respond(delete_client(state, &request).await)
-}
+pub const HANDLER: RestHandler = |state, request| Box::pin(delete_client(state, request));
 
-async fn delete_client(state: &ApiState, request: &Request) -> Result<Response<Body>, AppError> {
-    state.authorize(request)?;
+async fn delete_client(state: &ApiState, request: &Request) -> RestResult {
     let identifier = path_param(request, "identifier")?;
     if !state.store.delete_client(&identifier).await? {
-        return Err(AppError::NotFound("client not found".into()));
+        return Err(AppError::not_found("client"));
     }
     tracing::info!("client deleted with its tickets");
     Ok(no_content())

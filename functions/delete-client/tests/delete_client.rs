@@ -1,8 +1,15 @@
-use delete_client::handle;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, seed_client, seed_ticket,
 };
 use shared::testing::{self};
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, delete_client::HANDLER).await
+}
 
 fn delete(identifier: &str) -> lambda_http::Request {
     ApiRequest::new("DELETE", "/clients/x")

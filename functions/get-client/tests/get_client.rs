@@ -1,8 +1,15 @@
-use get_client::handle;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client,
 };
 use shared::testing::{self};
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, get_client::HANDLER).await
+}
 
 #[tokio::test]
 async fn a_client_is_found_by_its_url_encoded_identifier() {

@@ -1,35 +1,29 @@
 //! `GET /clients/{identifier}/tickets?limit=&cursor=` → 200 `{items, next}` in ticket id order.
 //! Items leave out transactions (a page of full tickets could exceed Lambda's 6 MB response).
 
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use shared::api::{PageView, Pagination, TicketView};
-use shared::db::cursor::CursorKind;
+use shared::api::{PageView, TicketView};
 use shared::error::AppError;
-use shared::http::{json, path_param, respond};
+use shared::pagination::{PageRequest, TicketKey};
+use shared::request::{path_param, query_param};
+use shared::response::json;
+use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
 
-pub async fn handle(state: &ApiState, request: Request) -> Response<Body> {
-    respond(list_client_tickets(state, &request).await)
-}
+pub const HANDLER: RestHandler = |state, request| Box::pin(list_client_tickets(state, request));
 
-async fn list_client_tickets(
-    state: &ApiState,
-    request: &Request,
-) -> Result<Response<Body>, AppError> {
-    state.authorize(request)?;
+async fn list_client_tickets(state: &ApiState, request: &Request) -> RestResult {
     let identifier = path_param(request, "identifier")?;
-    let page = Pagination::from_request(request, CursorKind::Tickets)?;
-    let after = page
-        .after
-        .map(|key| key.parse::<i64>())
-        .transpose()
-        .map_err(|_| AppError::BadRequest("cursor is not valid for this list".into()))?;
+    let page = PageRequest::<TicketKey>::parse(
+        query_param(request, "limit"),
+        query_param(request, "cursor"),
+    )?;
     let tickets = state
         .store
-        .list_client_tickets(&identifier, page.limit, after)
+        .list_client_tickets(&identifier, &page)
         .await?
-        .ok_or_else(|| AppError::NotFound("client not found".into()))?;
+        .ok_or_else(|| AppError::not_found("client"))?;
     Ok(json(
         StatusCode::OK,
         &PageView::from_page(tickets, TicketView::summary),

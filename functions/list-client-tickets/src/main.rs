@@ -1,8 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::run(
-        shared::state::ApiState::from_config,
-        list_client_tickets::handle,
-    )
-    .await
+    shared::runtime::run_rest(list_client_tickets::HANDLER).await
 }

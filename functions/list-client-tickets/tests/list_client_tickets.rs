@@ -1,8 +1,15 @@
-use list_client_tickets::handle;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, list_client_tickets::HANDLER).await
+}
 
 async fn seed_tickets(state: &shared::state::ApiState, identifier: &str, ids: &[i64]) {
     for id in ids {
@@ -63,7 +70,7 @@ async fn an_unknown_client_is_404() {
 async fn a_bad_cursor_is_400() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", None).await;
-    let client_cursor = shared::db::cursor::encode(shared::db::cursor::CursorKind::Clients, "a");
+    let client_cursor = shared::pagination::encode(&shared::pagination::ClientKey("a".into()));
     for cursor in ["@@", client_cursor.as_str()] {
         let response = handle(&state, list("972521234567").query("cursor", cursor).build()).await;
         assert_eq!(response.status(), 400, "{cursor}");

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::run(shared::state::ApiState::from_config, list_clients::handle).await
+    shared::runtime::run_rest(list_clients::HANDLER).await
 }

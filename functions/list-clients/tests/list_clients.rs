@@ -1,8 +1,15 @@
-use list_clients::handle;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client,
 };
 use shared::testing::{self};
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, list_clients::HANDLER).await
+}
 
 #[tokio::test]
 async fn pages_follow_the_cursor_to_a_null_next() {
@@ -76,7 +83,7 @@ async fn an_empty_list_is_200_with_no_items() {
 #[tokio::test]
 async fn a_bad_limit_or_cursor_is_400() {
     let state = api_state(testing::store().await);
-    let ticket_cursor = shared::db::cursor::encode(shared::db::cursor::CursorKind::Tickets, "5");
+    let ticket_cursor = shared::pagination::encode(&shared::pagination::TicketKey(5));
     for (name, key, value) in [
         ("zero", "limit", "0"),
         ("too large", "limit", "101"),

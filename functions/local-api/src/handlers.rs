@@ -5,14 +5,15 @@ use std::pin::Pin;
 
 use lambda_http::{Body, Request, Response};
 use shared::error::AppError;
-use shared::http::error_response;
+use shared::response::error_response;
+use shared::rest::{RestHandler, serve};
 use shared::state::{ApiState, WebhookState};
 
 pub type ResponseFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
-    Api(for<'a> fn(&'a ApiState, Request) -> ResponseFuture<'a>),
+    Rest(RestHandler),
     Webhook(for<'a> fn(&'a WebhookState, Request) -> ResponseFuture<'a>),
 }
 
@@ -26,46 +27,19 @@ pub const HANDLERS: [(&str, Handler); 12] = [
         "webhook-ticket-state-change",
         Handler::Webhook(|s, r| Box::pin(webhook_ticket_state_change::handle(s, r))),
     ),
-    (
-        "create-client",
-        Handler::Api(|s, r| Box::pin(create_client::handle(s, r))),
-    ),
-    (
-        "list-clients",
-        Handler::Api(|s, r| Box::pin(list_clients::handle(s, r))),
-    ),
-    (
-        "get-client",
-        Handler::Api(|s, r| Box::pin(get_client::handle(s, r))),
-    ),
-    (
-        "update-client",
-        Handler::Api(|s, r| Box::pin(update_client::handle(s, r))),
-    ),
-    (
-        "delete-client",
-        Handler::Api(|s, r| Box::pin(delete_client::handle(s, r))),
-    ),
-    (
-        "create-ticket",
-        Handler::Api(|s, r| Box::pin(create_ticket::handle(s, r))),
-    ),
+    ("create-client", Handler::Rest(create_client::HANDLER)),
+    ("list-clients", Handler::Rest(list_clients::HANDLER)),
+    ("get-client", Handler::Rest(get_client::HANDLER)),
+    ("update-client", Handler::Rest(update_client::HANDLER)),
+    ("delete-client", Handler::Rest(delete_client::HANDLER)),
+    ("create-ticket", Handler::Rest(create_ticket::HANDLER)),
     (
         "list-client-tickets",
-        Handler::Api(|s, r| Box::pin(list_client_tickets::handle(s, r))),
+        Handler::Rest(list_client_tickets::HANDLER),
     ),
-    (
-        "get-ticket",
-        Handler::Api(|s, r| Box::pin(get_ticket::handle(s, r))),
-    ),
-    (
-        "update-ticket",
-        Handler::Api(|s, r| Box::pin(update_ticket::handle(s, r))),
-    ),
-    (
-        "delete-ticket",
-        Handler::Api(|s, r| Box::pin(delete_ticket::handle(s, r))),
-    ),
+    ("get-ticket", Handler::Rest(get_ticket::HANDLER)),
+    ("update-ticket", Handler::Rest(update_ticket::HANDLER)),
+    ("delete-ticket", Handler::Rest(delete_ticket::HANDLER)),
 ];
 
 pub fn handler(binary: &str) -> Option<Handler> {
@@ -85,7 +59,7 @@ pub struct States {
 impl States {
     pub async fn call(&self, handler: Handler, request: Request) -> Response<Body> {
         match handler {
-            Handler::Api(handle) => handle(&self.api, request).await,
+            Handler::Rest(handler) => serve(&self.api, request, handler).await,
             Handler::Webhook(handle) => match &self.webhooks {
                 Some(state) => handle(state, request).await,
                 None => error_response(&AppError::Unavailable(

@@ -13,8 +13,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, RequestExt};
-use shared::error::AppError;
-use shared::http::error_response;
+use shared::error::{AppError, ErrorBody};
+use shared::response::{error_response, json};
 use tokio::net::TcpListener;
 
 use crate::handlers::{States, handler};
@@ -94,13 +94,18 @@ impl LocalApi {
         let (route, path_parameters) = match matched {
             Match::Found(route, params) => (route, params),
             Match::WrongMethod(allowed) => {
-                let mut response = error_response(&AppError::MethodNotAllowed);
+                // API Gateway answers a known path with another method itself; only this
+                // server needs a 405, so it is not an `AppError` of the functions.
+                let mut response = json(
+                    http::StatusCode::METHOD_NOT_ALLOWED,
+                    &ErrorBody::new("method_not_allowed", "method not allowed for this path"),
+                );
                 if let Ok(allow) = http::HeaderValue::from_str(&allowed) {
                     response.headers_mut().insert(http::header::ALLOW, allow);
                 }
                 return response;
             }
-            Match::NotFound => return error_response(&AppError::NotFound("no such route".into())),
+            Match::NotFound => return error_response(&AppError::not_found("route")),
         };
         let Some(handler) = handler(&route.binary) else {
             return error_response(&AppError::Internal("route without handler".into()));

@@ -2,7 +2,14 @@ use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client,
 };
 use shared::testing::{self};
-use update_client::handle;
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, update_client::HANDLER).await
+}
 
 fn patch(identifier: &str, body: serde_json::Value) -> lambda_http::Request {
     ApiRequest::new("PATCH", "/clients/x")

@@ -2,7 +2,14 @@ use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
-use update_ticket::handle;
+
+/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
+async fn handle(
+    state: &shared::state::ApiState,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    shared::rest::serve(state, request, update_ticket::HANDLER).await
+}
 
 async fn seeded() -> shared::state::ApiState {
     let state = api_state(testing::store().await);

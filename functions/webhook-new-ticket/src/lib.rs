@@ -10,10 +10,10 @@ use lambda_http::{Body, Request, Response};
 use shared::db::ledger::Claim;
 use shared::domain::{new_ticket_note, new_ticket_tags};
 use shared::error::AppError;
-use shared::glassix::webhook::Change;
+use shared::glassix::inbound::Change;
 use shared::glassix::{Deadline, EventName, GlassixError};
 use shared::state::WebhookState;
-use shared::webhook::{Outcome, db, glassix_unavailable, process_delivery};
+use shared::webhook::{Outcome, glassix_unavailable, process_delivery, within_deadline};
 
 /// How long a claim protects an action before another delivery may take it over; longer than
 /// any one delivery may run.
@@ -38,7 +38,7 @@ async fn process_change(
         return Ok(Outcome::Ignored("no client participant"));
     };
 
-    let history = db(deadline, state.store.client_history(&identifier)).await?;
+    let history = within_deadline(deadline, state.store.client_history(&identifier)).await?;
     let tags = new_ticket_tags(&state.new_ticket_tags, &history);
     let note = new_ticket_note(&history);
 
@@ -105,7 +105,7 @@ async fn once(
     deadline: Deadline,
     action: impl Future<Output = Result<(), GlassixError>>,
 ) -> Result<Done, AppError> {
-    let token = match db(
+    let token = match within_deadline(
         deadline,
         state.store.claim_action(ticket_id, name, CLAIM_LEASE),
     )
@@ -121,11 +121,13 @@ async fn once(
     };
     match action.await {
         Ok(()) => {
-            db(deadline, state.store.complete_action(&token)).await?;
+            within_deadline(deadline, state.store.complete_action(&token)).await?;
             Ok(Done::Now)
         }
         Err(error) => {
-            if let Err(release) = db(deadline, state.store.release_action(&token)).await {
+            if let Err(release) =
+                within_deadline(deadline, state.store.release_action(&token)).await
+            {
                 tracing::warn!(
                     ticket_id,
                     action = name,

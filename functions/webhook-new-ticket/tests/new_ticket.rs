@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shared::db::{ArchivedTicket, Store};
+use shared::db::{Store, TicketContent};
 use shared::testing::glassix::GlassixStub;
 use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
 use shared::testing::{self, fixture};
@@ -61,7 +61,7 @@ async fn sent_notes(stub: &GlassixStub) -> Vec<String> {
 
 async fn archive_one_ticket_of_the_client(store: &Store) {
     store
-        .archive_ticket(&ArchivedTicket {
+        .archive_ticket(&TicketContent {
             ticket_id: 1001,
             client_identifier: CLIENT.into(),
             client_name: Some("Dana Cohen".into()),

@@ -5,10 +5,10 @@
 use lambda_http::{Body, Request, Response};
 use shared::domain::{NotArchivable, archive_record};
 use shared::error::AppError;
-use shared::glassix::webhook::Change;
+use shared::glassix::inbound::Change;
 use shared::glassix::{Deadline, EventName, GlassixError, TicketState};
 use shared::state::WebhookState;
-use shared::webhook::{Outcome, db, glassix_unavailable, process_delivery};
+use shared::webhook::{Outcome, glassix_unavailable, process_delivery, within_deadline};
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
     process_delivery(
@@ -40,10 +40,10 @@ async fn process_change(
     };
 
     if ticket.is_scrambled {
-        return match db(deadline, state.store.get_ticket(ticket_id)).await? {
+        return match within_deadline(deadline, state.store.get_ticket(ticket_id)).await? {
             Some(archived) => {
                 if archived.scrambled_at.is_none() {
-                    db(deadline, state.store.mark_scrambled(ticket_id)).await?;
+                    within_deadline(deadline, state.store.mark_scrambled(ticket_id)).await?;
                 }
                 Ok(Outcome::Duplicate("already archived and scrambled"))
             }
@@ -75,7 +75,7 @@ async fn process_change(
             return Ok(Outcome::Ignored("no client participant; left in Glassix"));
         }
     };
-    db(deadline, state.store.archive_ticket(&record)).await?;
+    within_deadline(deadline, state.store.archive_ticket(&record)).await?;
     tracing::info!(
         ticket_id,
         transactions = record.transactions.len(),
@@ -83,7 +83,7 @@ async fn process_change(
     );
 
     scramble_confirmed(state, ticket_id, deadline).await?;
-    db(deadline, state.store.mark_scrambled(ticket_id)).await?;
+    within_deadline(deadline, state.store.mark_scrambled(ticket_id)).await?;
     Ok(Outcome::Processed("archived and scrambled"))
 }
 

@@ -373,7 +373,7 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
             "wrong secret",
             webhook(
                 body.clone(),
-                Some(shared::glassix::webhook::sign("wrong", &body)),
+                Some(shared::glassix::inbound::sign("wrong", &body)),
             ),
             401,
             "unauthorized",
@@ -382,7 +382,7 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
             "tampered",
             webhook(
                 tampered,
-                Some(shared::glassix::webhook::sign("test-api-secret", &body)),
+                Some(shared::glassix::inbound::sign("test-api-secret", &body)),
             ),
             401,
             "unauthorized",

@@ -80,7 +80,48 @@ pub struct TransactionBody {
     #[serde(default)]
     pub sender_type: Option<String>,
     #[serde(default, deserialize_with = "objects")]
-    pub attachments: Vec<Attachment>,
+    pub attachments: Vec<AttachmentBody>,
+}
+
+/// Attachment metadata as the API reads and writes it. Strict on input; the stored
+/// [`Attachment`] is lenient, so a field the archive adds never breaks a read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttachmentBody {
+    #[serde(default)]
+    pub id: Option<i64>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub original_file_name: Option<String>,
+    #[serde(default)]
+    pub file_identifier: Option<String>,
+    #[serde(default)]
+    pub is_embedded: bool,
+}
+
+impl From<&Attachment> for AttachmentBody {
+    fn from(stored: &Attachment) -> Self {
+        Self {
+            id: stored.id,
+            kind: stored.kind.clone(),
+            original_file_name: stored.original_file_name.clone(),
+            file_identifier: stored.file_identifier.clone(),
+            is_embedded: stored.is_embedded,
+        }
+    }
+}
+
+impl From<AttachmentBody> for Attachment {
+    fn from(body: AttachmentBody) -> Self {
+        Self {
+            id: body.id,
+            kind: body.kind,
+            original_file_name: body.original_file_name,
+            file_identifier: body.file_identifier,
+            is_embedded: body.is_embedded,
+        }
+    }
 }
 
 impl From<&TransactionDoc> for TransactionBody {
@@ -95,7 +136,7 @@ impl From<&TransactionDoc> for TransactionBody {
             from_protocol_type: doc.from_protocol_type.clone(),
             sender_name: doc.sender_name.clone(),
             sender_type: doc.sender_type.clone(),
-            attachments: doc.attachments.clone(),
+            attachments: doc.attachments.iter().map(AttachmentBody::from).collect(),
         }
     }
 }
@@ -112,7 +153,7 @@ impl From<TransactionBody> for TransactionDoc {
             from_protocol_type: body.from_protocol_type,
             sender_name: body.sender_name,
             sender_type: body.sender_type,
-            attachments: body.attachments,
+            attachments: body.attachments.into_iter().map(Attachment::from).collect(),
         }
     }
 }

@@ -1,24 +1,17 @@
 //! Rules on values (422), and conversion of valid bodies into store inputs.
 
-use lambda_http::Request;
-use mongodb::bson::DateTime;
-
 use super::requests::{
     CreateClientBody, CreateTicketBody, TransactionBody, UpdateClientBody, UpdateTicketBody,
 };
 use crate::dates::to_bson;
-use crate::db::cursor::{self, CursorKind};
-use crate::db::{NewClient, TicketDoc, TicketPatch, TransactionDoc};
+use crate::db::{NewClient, TicketContent, TicketPatch, TransactionDoc};
 use crate::error::AppError;
-use crate::http::query_param;
 
-pub const MAX_IDENTIFIER_CHARS: usize = 320;
-pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_LABEL_CHARS: usize = 100;
-pub const MAX_TAGS: usize = 50;
-pub const MAX_TRANSACTIONS: usize = 10_000;
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
+const MAX_IDENTIFIER_CHARS: usize = 320;
+const MAX_NAME_CHARS: usize = 200;
+const MAX_LABEL_CHARS: usize = 100;
+const MAX_TAGS: usize = 50;
+const MAX_TRANSACTIONS: usize = 10_000;
 
 fn invalid(message: String) -> AppError {
     AppError::Validation(message)
@@ -139,13 +132,12 @@ impl UpdateClientBody {
 }
 
 impl CreateTicketBody {
-    pub fn validate(self, client_identifier: String) -> Result<TicketDoc, AppError> {
+    pub fn validate(self, client_identifier: String) -> Result<TicketContent, AppError> {
         validate_ticket_id(self.ticket_id)?;
         validate_name("clientName", &self.client_name)?;
         text_rule("protocolType", &self.protocol_type, MAX_LABEL_CHARS)?;
         validate_tags(&self.tags)?;
-        let now = DateTime::now();
-        Ok(TicketDoc {
+        Ok(TicketContent {
             ticket_id: self.ticket_id,
             client_identifier,
             client_name: self.client_name,
@@ -154,10 +146,6 @@ impl CreateTicketBody {
             transactions: transactions(self.transactions)?,
             closed_at: self.closed_at.map(to_bson),
             tags: self.tags,
-            archived_at: None,
-            scrambled_at: None,
-            created_at: now,
-            updated_at: now,
         })
     }
 }
@@ -190,35 +178,107 @@ impl UpdateTicketBody {
     }
 }
 
-/// `?limit=&cursor=` of a list route.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pagination {
-    pub limit: u32,
-    /// The decoded sort key to continue after.
-    pub after: Option<String>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Pagination {
-    pub fn from_request(request: &Request, kind: CursorKind) -> Result<Self, AppError> {
-        let limit = match query_param(request, "limit") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
-                .ok_or_else(|| {
-                    AppError::BadRequest(format!(
-                        "limit must be an integer from 1 to {MAX_PAGE_SIZE}"
-                    ))
-                })?,
-        };
-        let after =
-            match query_param(request, "cursor") {
-                None => None,
-                Some(raw) => Some(cursor::decode(kind, raw).map_err(|_| {
-                    AppError::BadRequest("cursor is not valid for this list".into())
-                })?),
-            };
-        Ok(Self { limit, after })
+    fn refusal(result: Result<(), AppError>) -> String {
+        match result {
+            Ok(()) => "accepted".into(),
+            Err(error) => format!("{} {error}", error.code()),
+        }
+    }
+
+    #[test]
+    fn identifiers_are_phone_digits_or_emails_used_as_given() {
+        for good in [
+            "972521234567",
+            "dana+vip@example.com",
+            "דנה@example.co.il",
+            "a",
+        ] {
+            assert_eq!(refusal(validate_identifier(good)), "accepted", "{good}");
+        }
+    }
+
+    #[test]
+    fn identifiers_that_cannot_round_trip_a_path_are_refused() {
+        for bad in ["a/b", "100%", "dana cohen", "tab\there"] {
+            assert!(
+                refusal(validate_identifier(bad)).starts_with("validation_failed "),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            refusal(validate_identifier(&"1".repeat(321))),
+            "validation_failed identifier is longer than 320 characters"
+        );
+        assert_eq!(
+            refusal(validate_identifier("")),
+            "validation_failed identifier must not be empty"
+        );
+    }
+
+    #[test]
+    fn text_is_bounded_trimmed_printable_and_never_an_operator() {
+        let rule = |value: &str| refusal(text_rule("name", value, 5));
+        assert_eq!(rule("Dana"), "accepted");
+        assert_eq!(
+            rule("דנה כהן"),
+            "validation_failed name is longer than 5 characters"
+        );
+        assert_eq!(
+            rule(" Dana"),
+            "validation_failed name must not start or end with white space"
+        );
+        assert_eq!(
+            rule("a\u{7}b"),
+            "validation_failed name must not contain control characters"
+        );
+        assert_eq!(
+            rule("$gt"),
+            "validation_failed name must not start with '$'"
+        );
+        assert_eq!(rule("a$b"), "accepted", "a dollar inside is only text");
+    }
+
+    #[test]
+    fn tags_are_counted_and_each_checked() {
+        assert_eq!(refusal(validate_tags(&["VIP".into()])), "accepted");
+        let many: Vec<String> = (0..51).map(|i| format!("t{i}")).collect();
+        assert_eq!(
+            refusal(validate_tags(&many)),
+            "validation_failed at most 50 tags are allowed"
+        );
+        assert_eq!(
+            refusal(validate_tags(&["ok".into(), "".into()])),
+            "validation_failed tags[] must not be empty"
+        );
+    }
+
+    #[test]
+    fn a_ticket_id_in_a_path_is_a_positive_integer() {
+        assert_eq!(parse_ticket_id("48213977").ok(), Some(48213977));
+        assert_eq!(
+            parse_ticket_id("forty-two").map_err(|e| e.code()),
+            Err("bad_request")
+        );
+        for bad in ["0", "-5"] {
+            assert_eq!(
+                parse_ticket_id(bad).map_err(|e| e.code()),
+                Err("validation_failed"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_patch_field_may_be_left_out_but_not_nulled() {
+        assert_eq!(required::<u8>("tags", None).ok(), Some(None));
+        assert_eq!(required("tags", Some(Some(1))).ok(), Some(Some(1)));
+        assert_eq!(
+            required::<u8>("tags", Some(None)).map_err(|e| e.to_string()),
+            Err("tags must not be null".into())
+        );
     }
 }

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::requests::TransactionBody;
 use crate::dates::to_chrono;
-use crate::db::{ClientDoc, Page, TicketDoc};
+use crate::db::{ClientDoc, TicketDoc};
+use crate::pagination::Page;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

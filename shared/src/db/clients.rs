@@ -4,8 +4,8 @@ use futures_util::TryStreamExt;
 use mongodb::bson::{DateTime, doc};
 use mongodb::options::ReturnDocument;
 
-use super::cursor::{self, CursorKind};
-use super::{ClientDoc, Page, Store, StoreError, is_duplicate_key};
+use super::{ClientDoc, Entity, Store, StoreError, is_duplicate_key};
+use crate::pagination::{ClientKey, Page, PageRequest};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClient {
@@ -27,7 +27,9 @@ impl Store {
         };
         match self.clients.insert_one(&client).await {
             Ok(_) => Ok(client),
-            Err(error) if is_duplicate_key(&error) => Err(StoreError::AlreadyExists),
+            Err(error) if is_duplicate_key(&error) => {
+                Err(StoreError::AlreadyExists(Entity::Client))
+            }
             Err(error) => Err(error.into()),
         }
     }
@@ -39,28 +41,26 @@ impl Store {
             .await?)
     }
 
-    /// Clients in identifier order; `after` is the cursor of the previous page.
+    /// Clients in identifier order.
     pub async fn list_clients(
         &self,
-        limit: u32,
-        after: Option<&str>,
+        page: &PageRequest<ClientKey>,
     ) -> Result<Page<ClientDoc>, StoreError> {
-        let filter = match after {
-            Some(identifier) => doc! {"identifier": {"$gt": identifier}},
+        let filter = match &page.after {
+            Some(ClientKey(identifier)) => doc! {"identifier": {"$gt": identifier}},
             None => doc! {},
         };
-        let mut items: Vec<ClientDoc> = self
+        let items: Vec<ClientDoc> = self
             .clients
             .find(filter)
             .sort(doc! {"identifier": 1})
-            .limit(i64::from(limit) + 1)
+            .limit(page.fetch_limit())
             .await?
             .try_collect()
             .await?;
-        let next = next_page(&mut items, limit, |c| {
-            cursor::encode(CursorKind::Clients, &c.identifier)
-        });
-        Ok(Page { items, next })
+        Ok(Page::from_fetched(items, page, |c| {
+            ClientKey(c.identifier.clone())
+        }))
     }
 
     /// Sets or clears the name; `None` when no such client exists.
@@ -90,21 +90,5 @@ impl Store {
             .await?;
         self.tickets.delete_many(by_client).await?;
         Ok(deleted.deleted_count > 0)
-    }
-}
-
-/// Trims the look-ahead item fetched to learn whether another page exists, and returns the
-/// cursor of the next page.
-pub(super) fn next_page<T>(
-    items: &mut Vec<T>,
-    limit: u32,
-    cursor_of: impl Fn(&T) -> String,
-) -> Option<String> {
-    let limit = limit as usize;
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(cursor_of)
-    } else {
-        None
     }
 }

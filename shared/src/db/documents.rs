@@ -72,8 +72,9 @@ pub struct TransactionDoc {
 }
 
 /// Attachment metadata. Glassix download links are pre-signed and expire, so none is kept.
+/// Unknown fields are ignored: documents written by a newer version must stay readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Attachment {
     #[serde(default)]
     pub id: Option<i64>,

@@ -2,7 +2,6 @@
 //! multi-document transactions; every multi-document write is idempotent instead.
 
 mod clients;
-pub mod cursor;
 pub mod documents;
 pub mod ledger;
 mod tickets;
@@ -17,7 +16,7 @@ use tokio::sync::OnceCell;
 pub use clients::NewClient;
 pub use documents::{Attachment, ClientDoc, TicketDoc, TransactionDoc};
 pub use mongodb::bson;
-pub use tickets::{ArchivedTicket, ClientHistory, TicketPatch};
+pub use tickets::{ClientHistory, TicketContent, TicketPatch};
 
 use crate::error::AppError;
 
@@ -25,11 +24,18 @@ use crate::error::AppError;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// What a unique index protects: the client identifier or the ticket id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Client,
+    Ticket,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique index (client identifier, ticket id) already holds this value.
-    #[error("already exists")]
-    AlreadyExists,
+    /// A unique index already holds this client identifier or ticket id.
+    #[error("{0:?} already exists")]
+    AlreadyExists(Entity),
     /// The client a ticket is created for does not exist.
     #[error("client not found")]
     ClientNotFound,
@@ -39,9 +45,9 @@ pub enum StoreError {
 
 impl StoreError {
     /// True when the operation may succeed if tried again later (network, selection, timeouts).
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         match self {
-            Self::AlreadyExists | Self::ClientNotFound => false,
+            Self::AlreadyExists(_) | Self::ClientNotFound => false,
             Self::Database(error) => {
                 use mongodb::error::ErrorKind;
                 matches!(
@@ -60,8 +66,13 @@ impl StoreError {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::AlreadyExists => AppError::Conflict("already exists".into()),
-            StoreError::ClientNotFound => AppError::NotFound("client not found".into()),
+            StoreError::AlreadyExists(Entity::Client) => {
+                AppError::Conflict("a client with this identifier already exists".into())
+            }
+            StoreError::AlreadyExists(Entity::Ticket) => {
+                AppError::Conflict("a ticket with this ticketId already exists".into())
+            }
+            StoreError::ClientNotFound => AppError::not_found("client"),
             error if error.is_transient() => AppError::Unavailable(error.to_string()),
             error => AppError::Internal(error.to_string()),
         }
@@ -180,11 +191,4 @@ fn index(keys: mongodb::bson::Document, unique: bool) -> IndexModel {
         .keys(keys)
         .options(IndexOptions::builder().unique(unique).build())
         .build()
-}
-
-/// A page of a list in stable order, with the opaque cursor of the next page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next: Option<String>,
 }

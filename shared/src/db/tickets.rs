@@ -6,13 +6,13 @@ use futures_util::TryStreamExt;
 use mongodb::bson::{self, Bson, DateTime, Document, doc};
 use mongodb::options::ReturnDocument;
 
-use super::clients::next_page;
-use super::cursor::{self, CursorKind};
-use super::{Page, Store, StoreError, TicketDoc, TransactionDoc, is_duplicate_key};
+use super::{Entity, Store, StoreError, TicketDoc, TransactionDoc, is_duplicate_key};
+use crate::pagination::{Page, PageRequest, TicketKey};
 
-/// What the archive keeps of a closed Glassix ticket.
+/// What a ticket says, whoever writes it (a REST caller or the archive); the store adds the
+/// bookkeeping (`createdAt`, `updatedAt`, `archivedAt`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArchivedTicket {
+pub struct TicketContent {
     pub ticket_id: i64,
     pub client_identifier: String,
     pub client_name: Option<String>,
@@ -44,14 +44,31 @@ pub struct ClientHistory {
 
 impl Store {
     /// Inserts a ticket for an existing client and lists it on that client.
-    pub async fn create_ticket(&self, ticket: TicketDoc) -> Result<TicketDoc, StoreError> {
+    pub async fn create_ticket(&self, content: TicketContent) -> Result<TicketDoc, StoreError> {
         self.ensure_indexes().await?;
-        if self.get_client(&ticket.client_identifier).await?.is_none() {
+        if self.get_client(&content.client_identifier).await?.is_none() {
             return Err(StoreError::ClientNotFound);
         }
+        let now = DateTime::now();
+        let ticket = TicketDoc {
+            ticket_id: content.ticket_id,
+            client_identifier: content.client_identifier,
+            client_name: content.client_name,
+            ticket_opening_date: content.ticket_opening_date,
+            protocol_type: content.protocol_type,
+            transactions: content.transactions,
+            closed_at: content.closed_at,
+            tags: content.tags,
+            archived_at: None,
+            scrambled_at: None,
+            created_at: now,
+            updated_at: now,
+        };
         match self.tickets.insert_one(&ticket).await {
             Ok(_) => {}
-            Err(error) if is_duplicate_key(&error) => return Err(StoreError::AlreadyExists),
+            Err(error) if is_duplicate_key(&error) => {
+                return Err(StoreError::AlreadyExists(Entity::Ticket));
+            }
             Err(error) => return Err(error.into()),
         }
         self.clients
@@ -75,29 +92,27 @@ impl Store {
     pub async fn list_client_tickets(
         &self,
         identifier: &str,
-        limit: u32,
-        after: Option<i64>,
+        page: &PageRequest<TicketKey>,
     ) -> Result<Option<Page<TicketDoc>>, StoreError> {
         if self.get_client(identifier).await?.is_none() {
             return Ok(None);
         }
         let mut filter = doc! {"clientIdentifier": identifier};
-        if let Some(after) = after {
+        if let Some(TicketKey(after)) = page.after {
             filter.insert("ticketId", doc! {"$gt": after});
         }
-        let mut items: Vec<TicketDoc> = self
+        let items: Vec<TicketDoc> = self
             .tickets
             .find(filter)
             .projection(doc! {"transactions": 0})
             .sort(doc! {"ticketId": 1})
-            .limit(i64::from(limit) + 1)
+            .limit(page.fetch_limit())
             .await?
             .try_collect()
             .await?;
-        let next = next_page(&mut items, limit, |t| {
-            cursor::encode(CursorKind::Tickets, &t.ticket_id.to_string())
-        });
-        Ok(Some(Page { items, next }))
+        Ok(Some(Page::from_fetched(items, page, |t| {
+            TicketKey(t.ticket_id)
+        })))
     }
 
     /// Applies a patch; `None` when no such ticket exists.
@@ -166,7 +181,7 @@ impl Store {
     /// Upserts the ticket, then upserts its client with the ticket id added once. Safe to
     /// repeat and to run concurrently; each write is acknowledged by a majority before the
     /// next starts, and the whole is complete only when this returns `Ok`.
-    pub async fn archive_ticket(&self, ticket: &ArchivedTicket) -> Result<(), StoreError> {
+    pub async fn archive_ticket(&self, ticket: &TicketContent) -> Result<(), StoreError> {
         self.ensure_indexes().await?;
         let now = DateTime::now();
         let transactions = bson::to_bson(&ticket.transactions).map_err(to_store_error)?;

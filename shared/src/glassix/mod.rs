@@ -1,9 +1,9 @@
 //! Everything Glassix: the REST client, its JSON models, and inbound webhook verification.
 
 mod client;
+pub mod inbound;
 pub mod models;
 pub mod time;
-pub mod webhook;
 
 pub use client::{Deadline, GlassixClient, GlassixError, RetryPolicy};
 pub use models::{

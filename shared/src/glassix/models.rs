@@ -118,8 +118,6 @@ pub struct Ticket {
     pub tags: Vec<String>,
     #[serde(default)]
     pub is_scrambled: bool,
-    #[serde(default)]
-    pub owner: Option<Owner>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub participants: Vec<Participant>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -137,19 +135,8 @@ impl Ticket {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Owner {
-    #[serde(default)]
-    pub id: Option<String>,
-    /// PascalCase on the wire (`UserName`), unlike every other field.
-    #[serde(default, rename = "UserName", alias = "userName")]
-    pub user_name: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Participant {
-    #[serde(default)]
-    pub id: i64,
     #[serde(default, rename = "type")]
     pub kind: Option<ParticipantType>,
     #[serde(default)]

@@ -1,7 +1,8 @@
 //! Test support shared by every crate's tests (feature `testing`, never in a Lambda):
-//! real database and Secrets Manager servers, fixtures, and captured log output.
+//! real database, Secrets Manager and SQS servers, fixtures, and captured log output.
 
 pub mod glassix;
+pub mod queue;
 pub mod requests;
 pub mod servers;
 

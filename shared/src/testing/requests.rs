@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::glassix::{GlassixStub, TEST_API_SECRET};
 use crate::db::Store;
-use crate::glassix::webhook::sign;
+use crate::glassix::inbound::sign;
 use crate::state::{ApiState, WebhookState};
 
 pub const TEST_API_TOKEN: &str = "test-token-0123456789";

@@ -1,14 +1,12 @@
 //! Inbound webhooks: the signature check on the raw body, and the envelope
 //! `{key, dateTime, changes[]}` (one envelope or an array of them).
 
-use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha1::Sha1;
 
 use super::models::{EventName, Ticket, TicketState};
-use super::time::lenient;
 use crate::error::AppError;
 
 pub const SIGNATURE_HEADER: &str = "x-hub-signature";
@@ -45,8 +43,6 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 pub struct Envelope {
     #[serde(default)]
     pub key: String,
-    #[serde(default, deserialize_with = "lenient")]
-    pub date_time: Option<DateTime<Utc>>,
     pub changes: Vec<Change>,
 }
 

@@ -1,0 +1,69 @@
+//! The Glassix endpoints this service calls.
+
+use http::Method;
+use serde::Serialize;
+
+use super::{Deadline, GlassixClient, GlassixError, json};
+use crate::glassix::models::Ticket;
+
+impl GlassixClient {
+    /// `GET /tickets/get/{id}`: the full ticket, transactions included.
+    pub async fn get_ticket(
+        &self,
+        ticket_id: i64,
+        deadline: Deadline,
+    ) -> Result<Ticket, GlassixError> {
+        let path = format!("tickets/get/{ticket_id}");
+        let body = self.call(Method::GET, &path, None, deadline).await?;
+        serde_json::from_slice(&body).map_err(|e| GlassixError::Decode(e.to_string()))
+    }
+
+    /// `POST /tickets/addtags/{id}` with a bare JSON array; returns the ticket's tags after it.
+    pub async fn add_tags(
+        &self,
+        ticket_id: i64,
+        tags: &[String],
+        deadline: Deadline,
+    ) -> Result<Vec<String>, GlassixError> {
+        let path = format!("tickets/addtags/{ticket_id}");
+        let body = self
+            .call(Method::POST, &path, Some(json(&tags)?), deadline)
+            .await?;
+        Ok(serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    /// `POST /tickets/addnote/{id}` with `{"text": ...}`: a note only agents see.
+    pub async fn add_note(
+        &self,
+        ticket_id: i64,
+        text: &str,
+        deadline: Deadline,
+    ) -> Result<(), GlassixError> {
+        #[derive(Serialize)]
+        struct Note<'a> {
+            text: &'a str,
+        }
+        let path = format!("tickets/addnote/{ticket_id}");
+        self.call(Method::POST, &path, Some(json(&Note { text })?), deadline)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /tickets/scramble/{id}`: permanently erases the ticket's content in Glassix.
+    pub async fn scramble(&self, ticket_id: i64, deadline: Deadline) -> Result<(), GlassixError> {
+        let path = format!("tickets/scramble/{ticket_id}");
+        self.call(Method::DELETE, &path, None, deadline)
+            .await
+            .map(drop)
+    }
+
+    /// Whether Glassix reports the ticket as scrambled; confirms a scramble whose answer was
+    /// an error or never came.
+    pub async fn is_scrambled(
+        &self,
+        ticket_id: i64,
+        deadline: Deadline,
+    ) -> Result<bool, GlassixError> {
+        Ok(self.get_ticket(ticket_id, deadline).await?.is_scrambled)
+    }
+}

@@ -1,0 +1,107 @@
+//! Reading requests: body limits, JSON bodies, path and query parameters, headers.
+
+use lambda_http::{Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// REST bodies above this size are refused with 413.
+const MAX_API_BODY: usize = 1024 * 1024;
+
+/// The raw body, refused with 413 above `limit` bytes.
+pub fn body_bytes(request: &Request, limit: usize) -> Result<&[u8], AppError> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > limit {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// Parses a JSON body into `T` (which should deny unknown fields).
+pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError> {
+    json_object(body_bytes(request, MAX_API_BODY)?)
+}
+
+/// A JSON object read into `T`: 400 for no body, invalid JSON, another JSON type or a shape
+/// `T` refuses.
+fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::BadRequest("a JSON body is required".into()));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?;
+    // Serde would also build a struct from an array of its field values.
+    if !value.is_object() {
+        return Err(AppError::BadRequest(
+            "the JSON body must be an object".into(),
+        ));
+    }
+    T::deserialize(value).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// A path parameter, percent-decoded. API Gateway HTTP APIs already decode them; decoding
+/// again is harmless because identifiers may not contain `%`.
+pub fn path_param(request: &Request, name: &str) -> Result<String, AppError> {
+    let raw = request
+        .path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .ok_or_else(|| AppError::BadRequest(format!("path parameter {name} is missing")))?;
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| AppError::BadRequest(format!("path parameter {name} is not valid UTF-8")))
+}
+
+pub fn query_param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .query_string_parameters_ref()
+        .and_then(|params| params.first(name))
+}
+
+pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Named {
+        name: String,
+    }
+
+    fn parse(body: &str) -> Result<Named, String> {
+        json_object(body.as_bytes()).map_err(|e| format!("{} {e}", e.code()))
+    }
+
+    #[test]
+    fn an_object_of_the_right_shape_parses() {
+        assert_eq!(
+            parse(r#"{"name": "דנה"}"#),
+            Ok(Named {
+                name: "דנה".into()
+            })
+        );
+    }
+
+    #[test]
+    fn every_other_body_is_a_400_saying_why() {
+        assert_eq!(parse(""), Err("bad_request a JSON body is required".into()));
+        assert_eq!(
+            parse(r#"["x"]"#),
+            Err("bad_request the JSON body must be an object".into())
+        );
+        for body in [
+            "{",
+            r#"{"name": 1}"#,
+            r#"{"name": "a", "extra": 1}"#,
+            "{}",
+            "null",
+        ] {
+            let refused = parse(body).expect_err(body);
+            assert!(refused.starts_with("bad_request "), "{body}: {refused}");
+        }
+    }
+}

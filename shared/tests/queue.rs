@@ -1,0 +1,315 @@
+//! The archive queue against a real SQS API (moto_server), through the real SDK client.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use shared::queue::{ArchiveJob, ArchiveQueue, QueueError, deduplication_id};
+use shared::testing::queue::{VISIBILITY_TIMEOUT, counts, drain, fifo_queue, sqs_client};
+use shared::testing::{CapturedLogs, servers::moto_endpoint};
+
+const TICKET: i64 = 48_213_977;
+
+/// What Glassix posts when a ticket is closed; the queue only ever sees a hash of it.
+fn delivery(ticket_id: i64, closed_at: &str) -> Vec<u8> {
+    format!(
+        r#"{{"ticketId":{ticket_id},"newState":"Closed","dateTime":"{closed_at}","customer":"Dana Cohen"}}"#
+    )
+    .into_bytes()
+}
+
+fn attribute(message: &Message, name: MessageSystemAttributeName) -> &str {
+    message
+        .attributes()
+        .and_then(|attributes| attributes.get(&name))
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("the message has no {name} attribute"))
+}
+
+fn group(message: &Message) -> &str {
+    attribute(message, MessageSystemAttributeName::MessageGroupId)
+}
+
+fn dedup_id(message: &Message) -> &str {
+    attribute(message, MessageSystemAttributeName::MessageDeduplicationId)
+}
+
+fn job(ticket_id: i64) -> ArchiveJob {
+    ArchiveJob { ticket_id }
+}
+
+#[tokio::test]
+async fn a_sent_job_is_received_with_its_json_body_and_the_ticket_as_message_group() {
+    let queue = fifo_queue().await;
+    let closed = delivery(TICKET, "2024-03-10T08:15:42Z");
+
+    queue.enqueue(&job(TICKET), &closed).await.expect("sent");
+
+    let received = queue
+        .receive(10, Duration::from_secs(1))
+        .await
+        .expect("received");
+    assert_eq!(received.len(), 1);
+    let message = &received[0];
+    assert_eq!(message.body(), Some(r#"{"ticketId":48213977}"#));
+    assert_eq!(group(message), "48213977");
+    assert_eq!(dedup_id(message), deduplication_id(TICKET, &closed));
+    assert_eq!(
+        attribute(message, MessageSystemAttributeName::ApproximateReceiveCount),
+        "1"
+    );
+    assert_eq!(
+        ArchiveJob::parse(message.body().unwrap_or_default()).expect("a job"),
+        job(TICKET)
+    );
+}
+
+#[tokio::test]
+async fn the_same_delivery_sent_twice_is_held_and_received_once() {
+    let queue = fifo_queue().await;
+    let closed = delivery(TICKET, "2024-03-10T08:15:42Z");
+
+    queue.enqueue(&job(TICKET), &closed).await.expect("sent");
+    queue
+        .enqueue(&job(TICKET), &closed)
+        .await
+        .expect("a duplicate is acknowledged, not refused");
+
+    assert_eq!(counts(&queue).await, (1, 0), "SQS holds one message");
+    let received = drain(&queue).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(dedup_id(&received[0]), deduplication_id(TICKET, &closed));
+}
+
+#[tokio::test]
+async fn two_deliveries_for_one_ticket_are_both_kept_in_the_order_sent() {
+    let queue = fifo_queue().await;
+    let first = delivery(TICKET, "2024-03-10T08:15:42Z");
+    let second = delivery(TICKET, "2024-03-12T17:02:09Z");
+
+    queue.enqueue(&job(TICKET), &first).await.expect("sent");
+    queue.enqueue(&job(TICKET), &second).await.expect("sent");
+
+    assert_eq!(counts(&queue).await, (2, 0));
+    let received = drain(&queue).await;
+    let ids: Vec<&str> = received.iter().map(dedup_id).collect();
+    assert_eq!(
+        ids,
+        vec![
+            deduplication_id(TICKET, &first),
+            deduplication_id(TICKET, &second)
+        ]
+    );
+    assert!(received.iter().all(|m| group(m) == "48213977"));
+    assert!(
+        received
+            .iter()
+            .all(|m| m.body() == Some(r#"{"ticketId":48213977}"#))
+    );
+}
+
+#[tokio::test]
+async fn a_tickets_next_job_waits_for_the_previous_one_while_other_tickets_proceed() {
+    let queue = fifo_queue().await;
+    let other = TICKET + 1;
+    let first = delivery(TICKET, "2024-03-10T08:15:42Z");
+    let second = delivery(TICKET, "2024-03-12T17:02:09Z");
+    queue.enqueue(&job(TICKET), &first).await.expect("sent");
+    queue.enqueue(&job(TICKET), &second).await.expect("sent");
+    queue
+        .enqueue(&job(other), &delivery(other, "2024-03-10T09:00:00Z"))
+        .await
+        .expect("sent");
+
+    let in_progress = queue.receive(1, Duration::ZERO).await.expect("received");
+    assert_eq!(in_progress.len(), 1);
+    assert_eq!(dedup_id(&in_progress[0]), deduplication_id(TICKET, &first));
+
+    let meanwhile = queue.receive(10, Duration::ZERO).await.expect("received");
+    let groups: Vec<&str> = meanwhile.iter().map(group).collect();
+    assert_eq!(groups, vec!["48213978"], "only the other ticket's job");
+
+    queue
+        .delete(in_progress[0].receipt_handle().expect("a receipt handle"))
+        .await
+        .expect("deleted");
+    let next = queue.receive(10, Duration::ZERO).await.expect("received");
+    assert_eq!(next.len(), 1);
+    assert_eq!(dedup_id(&next[0]), deduplication_id(TICKET, &second));
+}
+
+#[tokio::test]
+async fn a_deleted_message_is_gone_and_does_not_come_back() {
+    let queue = fifo_queue().await;
+    queue
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+        .await
+        .expect("sent");
+    let received = queue
+        .receive(10, Duration::from_secs(1))
+        .await
+        .expect("received");
+    assert_eq!(counts(&queue).await, (0, 1), "in flight");
+
+    queue
+        .delete(received[0].receipt_handle().expect("a receipt handle"))
+        .await
+        .expect("deleted");
+
+    assert_eq!(counts(&queue).await, (0, 0));
+    tokio::time::sleep(VISIBILITY_TIMEOUT + Duration::from_millis(500)).await;
+    assert!(drain(&queue).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_undeleted_message_comes_back_after_the_visibility_timeout() {
+    let queue = fifo_queue().await;
+    queue
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+        .await
+        .expect("sent");
+    let first = queue
+        .receive(10, Duration::from_secs(1))
+        .await
+        .expect("received");
+    assert_eq!(first.len(), 1);
+
+    tokio::time::sleep(VISIBILITY_TIMEOUT + Duration::from_millis(500)).await;
+
+    let again = queue.receive(10, Duration::ZERO).await.expect("received");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].message_id(), first[0].message_id());
+    assert_eq!(
+        attribute(
+            &again[0],
+            MessageSystemAttributeName::ApproximateReceiveCount
+        ),
+        "2"
+    );
+}
+
+#[tokio::test]
+async fn a_long_poll_returns_a_job_sent_while_it_waits() {
+    let queue = fifo_queue().await;
+    let started = Instant::now();
+
+    let (received, sent) = tokio::join!(queue.receive(10, Duration::from_secs(10)), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        queue
+            .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+            .await
+    });
+
+    sent.expect("sent");
+    assert_eq!(received.expect("received").len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn receive_refuses_a_batch_size_sqs_would_reject() {
+    let queue = fifo_queue().await;
+    for max in [0, 11, -1] {
+        let error = queue
+            .receive(max, Duration::ZERO)
+            .await
+            .expect_err("out of range");
+        assert!(matches!(error, QueueError::InvalidBatchSize(n) if n == max));
+    }
+}
+
+#[test]
+fn parse_refuses_garbage_without_quoting_the_body() {
+    for body in [
+        "hunter2 is not json",
+        r#"{"ticketId":"hunter2"}"#,
+        r#"{"ticket":"hunter2"}"#,
+        r#"{"ticketId":4.5,"note":"hunter2"}"#,
+        r#"{"ticketId":48213977,"note":"hunter2""#,
+        r#"["hunter2"]"#,
+        "",
+    ] {
+        let error = ArchiveJob::parse(body).expect_err(body);
+        assert!(matches!(error, QueueError::InvalidJob { .. }), "{error:?}");
+        for text in [error.to_string(), format!("{error:?}")] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(!text.contains("ticket\""), "{text}");
+        }
+    }
+    assert_eq!(
+        ArchiveJob::parse(r#"{"ticketId":"hunter2"}"#)
+            .expect_err("a string id")
+            .to_string(),
+        r#"the archive job is not {"ticketId": <integer>}: data error at line 1, column 21"#
+    );
+    assert_eq!(
+        ArchiveJob::parse(" { \"ticketId\" : 48213977 } ").expect("spacing is fine"),
+        job(TICKET)
+    );
+}
+
+#[tokio::test]
+async fn an_sqs_failure_names_the_operation_and_error_code_only() {
+    let missing = ArchiveQueue::new(
+        sqs_client().await,
+        format!("{}/123456789012/no-such-queue.fifo", moto_endpoint()),
+    );
+
+    let error = missing
+        .enqueue(&job(TICKET), b"delivery")
+        .await
+        .expect_err("no such queue");
+
+    let QueueError::Sqs { operation, reason } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*operation, "SendMessage");
+    assert!(reason.starts_with("service error "), "{reason}");
+    assert!(reason.contains("NonExistentQueue"), "{reason}");
+    assert!(!error.to_string().contains("no-such-queue"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_sqs_is_reported_as_a_dispatch_failure() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{closed_port}"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    let queue = ArchiveQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        format!("http://{closed_port}/123456789012/archive.fifo"),
+    );
+
+    let error = queue.delete("receipt").await.expect_err("nothing listens");
+
+    let text = error.to_string();
+    assert!(
+        text.starts_with("SQS DeleteMessage failed: dispatch failure"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn enqueueing_logs_the_ticket_but_nothing_of_the_delivery() {
+    let queue = fifo_queue().await;
+    let (logs, _guard) = CapturedLogs::start();
+
+    queue
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+        .await
+        .expect("sent");
+
+    let text = logs.text();
+    assert!(text.contains("archive job enqueued"), "{text}");
+    assert!(text.contains("48213977"), "{text}");
+    assert!(!text.contains("Dana Cohen"), "{text}");
+}
