@@ -34,6 +34,26 @@ start_ferretdb() {
   export MONGODB_URI="mongodb://127.0.0.1:$port/"
 }
 
+# Starts moto_server on a free loopback port with an SQS FIFO archive queue in it; exports
+# ARCHIVE_QUEUE_URL and what the AWS SDK needs to reach moto; sets MOTO_PID.
+start_moto_queue() {
+  local port
+  port=$(free_port)
+  moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+  MOTO_PID=$!
+  wait_for_port "$port" 60 moto_server
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION="${AWS_REGION:-us-east-1}"
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  ARCHIVE_QUEUE_URL=$(python3 - <<'PY'
+import boto3, os
+sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+print(sqs.create_queue(QueueName="archive-local.fifo", Attributes={
+    "FifoQueue": "true", "ContentBasedDeduplication": "false", "VisibilityTimeout": "720"})["QueueUrl"])
+PY
+)
+  export ARCHIVE_QUEUE_URL
+}
+
 # Development defaults for the local API, each overridable from the environment. The token and
 # the Glassix API secret match the files in events/ (documented in README.md).
 local_api_defaults() {

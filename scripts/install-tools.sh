@@ -4,6 +4,7 @@
 #
 #   scripts/install-tools.sh            # everything: Rust components, cargo-machete, FerretDB, Python tools
 #   scripts/install-tools.sh ferretdb   # only FerretDB (what the local API needs)
+#   scripts/install-tools.sh moto       # only moto_server (the local API's production shape)
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
@@ -59,13 +60,20 @@ install_cargo_tools() {
   command -v cargo-machete >/dev/null || cargo install --locked --quiet cargo-machete@0.9.2
 }
 
+install_moto() {
+  if ! command -v moto_server >/dev/null || ! python3 -c 'import flask_cors' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check "moto[server]==5.*"
+  fi
+}
+
 case "${1:-all}" in
   ferretdb) install_ferretdb ;;
+  moto) install_moto ;;
   all)
     install_rust_components
     install_cargo_tools
     install_ferretdb
     install_python_tools
     ;;
-  *) echo "usage: $0 [all|ferretdb]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|ferretdb|moto]" >&2; exit 2 ;;
 esac

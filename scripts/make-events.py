@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per function, for
+"""Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per HTTP function,
+and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
 `sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
 
 REST events carry the local development token `local-dev-token`; webhook events carry the
-Glassix fixtures signed with the documented test API secret `test-api-secret`.
+Glassix fixtures signed with the documented test API secret `test-api-secret`; the
+archive-worker event holds the message the TICKET_STATE_CHANGE webhook queues for the closed
+fixture ticket (body `{"ticketId":48213977}`, message group = the ticket id).
 Run again after changing a route or a fixture: `python3 scripts/make-events.py`.
 """
 import hashlib
@@ -90,12 +93,45 @@ def event(method, route, raw_path, path_params, query, body, webhook):
     return e
 
 
+def sqs_event():
+    """One record as Lambda delivers it from a FIFO queue. The ids, receipt handle and ARNs are
+    made up but shaped like real ones; the timestamps follow the closed-ticket delivery."""
+    closed = json.loads((FIXTURES / "ticket-state-change-closed-event.json").read_text("utf-8"))
+    ticket_id = closed["changes"][0]["ticketId"]
+    body = json.dumps({"ticketId": ticket_id}, separators=(",", ":"))
+    # Illustrative, in the webhook's shape `<ticket id>-<SHA-256 hex>` (the webhook hashes the
+    # delivery's change); the worker does not read it.
+    dedup_id = f"{ticket_id}-" + hashlib.sha256(f"{ticket_id}:{closed['key']}".encode()).hexdigest()
+    sent = 1710061332391  # the webhook request's timeEpoch plus its handling time
+    queue_arn = "arn:aws:sqs:eu-west-1:123456789012:client-ticket-manager-ArchiveQueue-Q2b7TfWm0Rk8.fifo"
+    return {"Records": [{
+        "messageId": "0f3e6c52-8d1a-4b7e-9c2f-5a61d8e4b937",
+        "receiptHandle": "AQEBp5m1Qw0lX2kqzJm7vN3pL8sYtR4cF6hG9dK2aE1oU7iB0nM5xV8zC3bT6yW4qS1eD9fH2jK7lP0uI5oA3sZ8xC1vB6nM4qW7eR2tY9uI0oP5aS3dF8gH1jK6lZ4xC7vB2nM9qW0eR5tY3uI8oP1aS6dF4gH7jK==",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(sent),
+            "SequenceNumber": "18884911284760821504",
+            "MessageGroupId": str(ticket_id),
+            "SenderId": "AROAZQ3DPT6RHEXAMPLE:client-ticket-manager-WebhookTicketStateChangeFu-Xk3p9QmT2bLs",
+            "MessageDeduplicationId": dedup_id,
+            "ApproximateFirstReceiveTimestamp": str(sent + 27),
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode("utf-8")).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "eu-west-1",
+    }]}
+
+
 def main():
     out = ROOT / "events"
     out.mkdir(exist_ok=True)
     for binary, spec in EVENTS.items():
         (out / f"{binary}.json").write_text(json.dumps(event(*spec), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    print(f"wrote {len(EVENTS)} events to {out}")
+    (out / "archive-worker.json").write_text(json.dumps(sqs_event(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"wrote {len(EVENTS) + 1} events to {out}")
 
 
 if __name__ == "__main__":

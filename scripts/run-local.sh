@@ -2,6 +2,11 @@
 # Starts the whole API locally on http://127.0.0.1:${PORT:-3000}, installing what it needs.
 # Without MONGODB_URI it runs an embedded FerretDB whose data stays in .local/ferretdb/.
 # Configuration: the same environment variables as production (see README.md).
+#
+# Closed tickets are archived inline by the webhook unless ARCHIVE_QUEUE_URL is set. With
+# LOCAL_QUEUE=moto this script starts moto_server, creates an SQS FIFO queue in it and sets
+# ARCHIVE_QUEUE_URL, so the webhook enqueues and the local API's poller runs the archive
+# worker: the production shape, on loopback.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -12,6 +17,12 @@ if [ -z "${MONGODB_URI:-}" ]; then
   start_ferretdb "$ROOT/.local/ferretdb"
   trap 'kill "$FERRETDB_PID" 2>/dev/null || true' EXIT
   log "embedded FerretDB on $MONGODB_URI (data in .local/ferretdb/)"
+fi
+if [ "${LOCAL_QUEUE:-}" = moto ]; then
+  "$ROOT/scripts/install-tools.sh" moto
+  start_moto_queue
+  trap 'kill ${FERRETDB_PID:-} ${MOTO_PID:-} 2>/dev/null || true' EXIT
+  log "archive queue in moto_server: $ARCHIVE_QUEUE_URL"
 fi
 local_api_defaults
 export PORT="${PORT:-3000}"

@@ -24,6 +24,7 @@ pub mod keys {
     pub const API_TOKENS: &str = "API_TOKENS";
     pub const NEW_TICKET_TAGS: &str = "NEW_TICKET_TAGS";
     pub const WEBHOOK_BUDGET_MS: &str = "WEBHOOK_BUDGET_MS";
+    pub const ARCHIVE_QUEUE_URL: &str = "ARCHIVE_QUEUE_URL";
 }
 
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
@@ -56,6 +57,8 @@ pub struct Config {
     pub mongodb_database: String,
     pub webhook_budget: Duration,
     pub new_ticket_tags: Vec<String>,
+    /// The SQS FIFO queue of archive jobs; without it the webhook runs each job inline.
+    pub archive_queue_url: Option<String>,
     glassix: Result<GlassixSettings, ConfigError>,
     api_tokens: Result<Vec<SecretString>, ConfigError>,
 }
@@ -113,6 +116,7 @@ impl Config {
             new_ticket_tags: get(keys::NEW_TICKET_TAGS)
                 .map(split_list)
                 .unwrap_or_default(),
+            archive_queue_url: get(keys::ARCHIVE_QUEUE_URL).map(str::to_owned),
             glassix: glassix_settings(&get),
             api_tokens: api_tokens(&get),
         })

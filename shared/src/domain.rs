@@ -51,7 +51,11 @@ pub enum NotArchivable {
 /// What the archive keeps of a closed Glassix ticket.
 pub fn archive_record(ticket: &Ticket) -> Result<TicketContent, NotArchivable> {
     let client = ticket.client().ok_or(NotArchivable::NoClient)?;
-    let first_transaction = ticket.transactions.iter().filter_map(|t| t.date_time).min();
+    let first_transaction = ticket
+        .transactions()
+        .iter()
+        .filter_map(|t| t.date_time)
+        .min();
     let opened = ticket
         .open
         .or(first_transaction)
@@ -71,7 +75,7 @@ pub fn archive_record(ticket: &Ticket) -> Result<TicketContent, NotArchivable> {
         closed_at: ticket.close.map(to_bson),
         tags: ticket.tags.clone(),
         transactions: ticket
-            .transactions
+            .transactions()
             .iter()
             .map(|t| TransactionDoc {
                 id: t.id,

@@ -2,6 +2,7 @@
 //! HTTP mapping, the Glassix client, the MongoDB models and store.
 
 pub mod api;
+pub mod archive;
 pub mod auth;
 pub mod config;
 pub mod dates;
@@ -9,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod glassix;
+pub mod job;
 pub mod pagination;
 pub mod queue;
 pub mod request;

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::db::Store;
 use crate::error::AppError;
 use crate::glassix::GlassixClient;
+use crate::queue::ArchiveQueue;
 
 /// State of the REST functions.
 pub struct ApiState {
@@ -38,21 +39,44 @@ pub struct WebhookState {
     /// Time allowed for one delivery; Glassix gives its retries 5 s.
     pub budget: Duration,
     pub new_ticket_tags: Vec<String>,
+    /// Where closed tickets go to be archived; `None` runs the archive job inline.
+    pub archive_queue: Option<ArchiveQueue>,
 }
 
 impl WebhookState {
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let settings = config.glassix()?.clone();
-        let glassix = GlassixClient::new(settings.clone())
-            .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))?;
         Ok(Self {
             store: connect(&config).await?,
-            glassix,
-            signing_secret: settings.api_secret,
+            glassix: glassix_client(&config)?,
+            signing_secret: config.glassix()?.api_secret.clone(),
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
+            archive_queue: match &config.archive_queue_url {
+                Some(url) => Some(ArchiveQueue::from_env(url).await),
+                None => None,
+            },
         })
     }
+}
+
+/// State of the archive worker: what the archive job needs.
+pub struct WorkerState {
+    pub store: Store,
+    pub glassix: GlassixClient,
+}
+
+impl WorkerState {
+    pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        Ok(Self {
+            store: connect(&config).await?,
+            glassix: glassix_client(&config)?,
+        })
+    }
+}
+
+fn glassix_client(config: &Config) -> Result<GlassixClient, AppError> {
+    GlassixClient::new(config.glassix()?.clone())
+        .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))
 }
 
 async fn connect(config: &Config) -> Result<Store, AppError> {

@@ -8,10 +8,10 @@ use secrecy::SecretString;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::db::StoreError;
 use crate::error::AppError;
 use crate::glassix::inbound::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
-use crate::glassix::{Deadline, EventName, GlassixError};
+use crate::glassix::{Deadline, EventName};
+use crate::job::Outcome;
 use crate::request::{body_bytes, header};
 use crate::response::{error_response, json};
 use crate::state::WebhookState;
@@ -24,17 +24,6 @@ pub fn receive(request: &Request, signing_secret: &SecretString) -> Result<Deliv
     let body = body_bytes(request, MAX_WEBHOOK_BODY)?;
     verify_signature(signing_secret, body, header(request, SIGNATURE_HEADER))?;
     Delivery::parse(body)
-}
-
-/// What happened to one change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The work was done by this delivery.
-    Processed(&'static str),
-    /// Nothing to do for this change (other event, other state, nothing to archive).
-    Ignored(&'static str),
-    /// An earlier delivery already did the work.
-    Duplicate(&'static str),
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -55,9 +44,8 @@ struct ChangeResult {
 }
 
 /// Receives a delivery and runs `process` on every change of the `event` this function
-/// handles, in order, all within one deadline (`state.budget` from now); changes of other
-/// events are acknowledged as ignored. The first failure stops the delivery with its error (a
-/// 5xx makes Glassix deliver it again; finished changes are then recognised as duplicates).
+/// handles (with the change's fingerprint), in order, all within one deadline (`state.budget`
+/// from now); changes of other events are acknowledged as ignored.
 pub async fn process_delivery<F, Fut>(
     state: &WebhookState,
     request: &Request,
@@ -65,7 +53,7 @@ pub async fn process_delivery<F, Fut>(
     process: F,
 ) -> Response<Body>
 where
-    F: Fn(Change, Deadline) -> Fut,
+    F: Fn(Change, Vec<u8>, Deadline) -> Fut,
     Fut: Future<Output = Result<Outcome, AppError>>,
 {
     let deadline = Instant::now() + state.budget;
@@ -76,11 +64,12 @@ where
     // Glassix numbers its attempts; above 1 this delivery is a retry.
     let attempt = header(request, "x-glassix-request-count").and_then(|n| n.parse::<u32>().ok());
     let mut summary = Summary::default();
+    let mut first_failure = None;
     for (envelope, change) in delivery.changes() {
         let started = Instant::now();
         let ticket_id = change.ticket_id();
         let result = if change.event == event {
-            process(change.clone(), deadline).await
+            process(change.clone(), change.fingerprint(envelope), deadline).await
         } else {
             Ok(Outcome::Ignored("not an event this webhook handles"))
         };
@@ -93,7 +82,8 @@ where
                     outcome = "failed", code = error.code(), detail = error.detail().unwrap_or_default(),
                     elapsed_ms, "webhook change failed"
                 );
-                return error_response(&error);
+                first_failure.get_or_insert(error);
+                continue;
             }
         };
         let (label, reason) = match outcome {
@@ -121,23 +111,11 @@ where
             reason,
         });
     }
-    json(http::StatusCode::OK, &summary)
-}
-
-/// Runs a database operation within the delivery's deadline.
-pub async fn within_deadline<T>(
-    deadline: Deadline,
-    operation: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, AppError> {
-    match tokio::time::timeout_at(deadline, operation).await {
-        Ok(result) => result.map_err(AppError::from),
-        Err(_) => Err(AppError::Unavailable(
-            "database did not answer before the deadline".into(),
-        )),
+    // One change that failed never stops the others; the delivery as a whole is answered
+    // with its failure so that Glassix delivers it again (finished changes are then found
+    // done: duplicates).
+    match first_failure {
+        Some(error) => error_response(&error),
+        None => json(http::StatusCode::OK, &summary),
     }
-}
-
-/// A Glassix failure as the webhook's answer: retry later (5xx).
-pub fn glassix_unavailable(action: &str, error: &GlassixError) -> AppError {
-    AppError::Unavailable(format!("Glassix {action} failed: {error}"))
 }

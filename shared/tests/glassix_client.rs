@@ -151,7 +151,7 @@ async fn two_503s_then_a_200_succeed_within_the_deadline() {
         .await
         .expect("third try");
 
-    assert_eq!(ticket.transactions.len(), 5);
+    assert_eq!(ticket.transactions().len(), 5);
     assert_eq!(stub.received("GET", "tickets/get/48213977").await.len(), 3);
     assert!(started.elapsed() < Duration::from_millis(2000));
 }

@@ -14,10 +14,10 @@ fn the_full_ticket_fixture_parses() {
     assert_eq!(ticket.id, 48213977);
     assert_eq!(ticket.state, Some(TicketState::Closed));
     assert_eq!(ticket.primary_protocol_type, Some(ProtocolType::WhatsApp));
-    assert_eq!(ticket.transactions.len(), 5);
-    assert_eq!(ticket.transactions[2].kind, Some(TransactionType::Note));
+    assert_eq!(ticket.transactions().len(), 5);
+    assert_eq!(ticket.transactions()[2].kind, Some(TransactionType::Note));
     assert_eq!(
-        ticket.transactions[0].attachments[0]
+        ticket.transactions()[0].attachments[0]
             .original_file_name
             .as_deref(),
         Some("קבלה-receipt.jpg")
@@ -106,11 +106,11 @@ fn unknown_values_and_fields_are_kept_not_errors() {
         Some(ParticipantType::Other("Robot".into()))
     );
     assert_eq!(
-        ticket.transactions[0].kind,
+        ticket.transactions()[0].kind,
         Some(TransactionType::Other("Reaction".into()))
     );
     assert!(ticket.tags.is_empty());
-    assert_eq!(ticket.transactions[0].text, "");
+    assert_eq!(ticket.transactions()[0].text, "");
 }
 
 #[test]

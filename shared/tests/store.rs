@@ -2,7 +2,8 @@
 
 use mongodb::bson::{Bson, DateTime, Document, doc};
 use shared::db::{
-    ClientDoc, NewClient, Store, StoreError, TicketContent, TicketPatch, TransactionDoc,
+    ArchiveWrite, ClientDoc, NewClient, Store, StoreError, TicketContent, TicketPatch,
+    TransactionDoc,
 };
 use shared::pagination::{ClientKey, PageRequest};
 use shared::testing;
@@ -486,5 +487,93 @@ async fn indexes_are_created_again_by_every_cold_start_without_error() {
     assert!(
         matches!(duplicate, Err(StoreError::AlreadyExists(_))),
         "{duplicate:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_archive_never_replaces_a_stored_transaction_and_adds_new_ones() {
+    let store = testing::store().await;
+    store
+        .archive_ticket(&archived(60, "m@example.com"))
+        .await
+        .expect("first");
+    let mut later = archived(60, "m@example.com");
+    for t in &mut later.transactions {
+        t.text = "*****".into();
+    }
+    later.transactions.push(transaction(5, "a late message"));
+
+    let write = store.archive_ticket(&later).await.expect("second");
+
+    assert_eq!(write, ArchiveWrite::Written { added: 1 });
+    let ticket = store.get_ticket(60).await.expect("get").expect("ticket");
+    let texts: Vec<&str> = ticket
+        .transactions
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            "message",
+            "message",
+            "message",
+            "message",
+            "message",
+            "a late message"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_marked_scrambled_is_never_rewritten() {
+    let store = testing::store().await;
+    store
+        .archive_ticket(&archived(61, "s@example.com"))
+        .await
+        .expect("archive");
+    store.mark_scrambled(61).await.expect("mark");
+    let before = raw_tickets(&store, 61).await;
+    let mut changed = archived(61, "s@example.com");
+    changed.tags = vec!["changed".into()];
+    changed.transactions.push(transaction(9, "new"));
+
+    let write = store
+        .archive_ticket(&changed)
+        .await
+        .expect("refused quietly");
+
+    assert_eq!(write, ArchiveWrite::AlreadyScrambled);
+    assert_eq!(raw_tickets(&store, 61).await, before);
+}
+
+#[tokio::test]
+async fn a_ticket_lock_is_held_by_one_job_until_given_back_or_expired() {
+    use std::time::Duration;
+    let store = testing::store().await;
+    let lease = Duration::from_secs(30);
+
+    let first = store.lock_ticket(70, lease).await.expect("lock");
+    assert!(first.is_some());
+    assert_eq!(
+        store.lock_ticket(70, lease).await.expect("lock"),
+        None,
+        "held"
+    );
+    assert!(
+        store.lock_ticket(71, lease).await.expect("lock").is_some(),
+        "per ticket"
+    );
+
+    store
+        .unlock_ticket(first.expect("held"))
+        .await
+        .expect("unlock");
+    let expiring = store.lock_ticket(70, Duration::ZERO).await.expect("lock");
+    assert!(expiring.is_some(), "free again once given back");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(
+        store.lock_ticket(70, lease).await.expect("lock").is_some(),
+        "an expired lock is taken over"
     );
 }

@@ -2,6 +2,7 @@
 //! handler functions the Lambdas run. For development only; never deployed.
 
 pub mod handlers;
+pub mod poller;
 pub mod routes;
 pub mod server;
 
@@ -9,7 +10,8 @@ use std::path::PathBuf;
 
 use shared::config::Config;
 use shared::error::AppError;
-use shared::state::{ApiState, WebhookState};
+use shared::queue::ArchiveQueue;
+use shared::state::{ApiState, WebhookState, WorkerState};
 
 pub use server::LocalApi;
 
@@ -37,6 +39,20 @@ pub async fn from_config(
         }
     };
     Ok(LocalApi::new(routes, handlers::States { api, webhooks })?)
+}
+
+/// With `ARCHIVE_QUEUE_URL` and Glassix settings, the queue and the worker state the poller
+/// needs (the production shape, e.g. against moto); `None` in the inline mode.
+pub async fn archive_poller(
+    config: &Config,
+) -> Result<Option<(ArchiveQueue, WorkerState)>, Box<dyn std::error::Error>> {
+    let Some(url) = &config.archive_queue_url else {
+        return Ok(None);
+    };
+    let worker = WorkerState::from_config(config.clone())
+        .await
+        .map_err(describe)?;
+    Ok(Some((ArchiveQueue::from_env(url).await, worker)))
 }
 
 fn describe(error: AppError) -> String {

@@ -6,6 +6,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     lambda_http::tracing::init_default_subscriber();
     let config = shared::config::Config::load().await?;
     let template = std::fs::read_to_string(local_api::template_path())?;
+    if let Some((queue, worker)) = local_api::archive_poller(&config).await? {
+        tokio::spawn(local_api::poller::run(queue, worker));
+    }
     let app = Arc::new(local_api::from_config(config, &template).await?);
     let port = std::env::var("PORT")
         .ok()

@@ -2,9 +2,9 @@
 //! every `AWS::Serverless::Function` names its binary (`Metadata.BuildProperties.Binary`) and
 //! its `HttpApi` events give method and path.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use yaml_rust2::YamlLoader;
+use yaml_rust2::{Yaml, YamlLoader};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Route {
@@ -25,24 +25,8 @@ pub enum TemplateError {
 
 /// Every HTTP API route of every function in the template, sorted.
 pub fn from_template(text: &str) -> Result<Vec<Route>, TemplateError> {
-    let docs = YamlLoader::load_from_str(text).map_err(|e| TemplateError::Yaml(e.to_string()))?;
-    let template = docs
-        .first()
-        .ok_or_else(|| TemplateError::Shape("empty document".into()))?;
-    let resources = template["Resources"]
-        .as_hash()
-        .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
     let mut routes = Vec::new();
-    for (name, resource) in resources {
-        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let name = name.as_str().unwrap_or("?");
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .ok_or_else(|| {
-                TemplateError::Shape(format!("{name} names no Metadata.BuildProperties.Binary"))
-            })?;
+    for_each_function(text, |name, binary, resource| {
         let events = resource["Properties"]["Events"]
             .as_hash()
             .into_iter()
@@ -65,9 +49,47 @@ pub fn from_template(text: &str) -> Result<Vec<Route>, TemplateError> {
                 binary: binary.to_owned(),
             });
         }
-    }
+        Ok(())
+    })?;
     routes.sort();
     Ok(routes)
+}
+
+/// The binary of every function in the template, routes or not (the SQS worker has none).
+pub fn function_binaries(text: &str) -> Result<BTreeSet<String>, TemplateError> {
+    let mut binaries = BTreeSet::new();
+    for_each_function(text, |_, binary, _| {
+        binaries.insert(binary.to_owned());
+        Ok(())
+    })?;
+    Ok(binaries)
+}
+
+/// Calls `visit` with the logical id, binary and resource of every `AWS::Serverless::Function`.
+fn for_each_function(
+    text: &str,
+    mut visit: impl FnMut(&str, &str, &Yaml) -> Result<(), TemplateError>,
+) -> Result<(), TemplateError> {
+    let docs = YamlLoader::load_from_str(text).map_err(|e| TemplateError::Yaml(e.to_string()))?;
+    let template = docs
+        .first()
+        .ok_or_else(|| TemplateError::Shape("empty document".into()))?;
+    let resources = template["Resources"]
+        .as_hash()
+        .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().unwrap_or("?");
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .ok_or_else(|| {
+                TemplateError::Shape(format!("{name} names no Metadata.BuildProperties.Binary"))
+            })?;
+        visit(name, binary, resource)?;
+    }
+    Ok(())
 }
 
 /// Finds the route for a request and extracts its path parameters, percent-decoded as API

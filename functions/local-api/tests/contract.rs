@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use local_api::handlers::HANDLERS;
-use local_api::routes::from_template;
+use local_api::routes::{from_template, function_binaries};
 use yaml_rust2::YamlLoader;
 
 fn repo_file(name: &str) -> String {
@@ -72,10 +72,6 @@ fn every_function_crate_is_in_the_template() {
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name != "local-api")
         .collect();
-    let binaries: BTreeSet<String> = from_template(&repo_file("template.yaml"))
-        .expect("template parses")
-        .into_iter()
-        .map(|r| r.binary)
-        .collect();
+    let binaries = function_binaries(&repo_file("template.yaml")).expect("template parses");
     assert_eq!(crates, binaries);
 }

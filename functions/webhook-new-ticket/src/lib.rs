@@ -12,17 +12,21 @@ use shared::domain::{new_ticket_note, new_ticket_tags};
 use shared::error::AppError;
 use shared::glassix::inbound::Change;
 use shared::glassix::{Deadline, EventName, GlassixError};
+use shared::job::{Outcome, glassix_unavailable, within_deadline};
 use shared::state::WebhookState;
-use shared::webhook::{Outcome, glassix_unavailable, process_delivery, within_deadline};
+use shared::webhook::process_delivery;
 
 /// How long a claim protects an action before another delivery may take it over; longer than
 /// any one delivery may run.
 const CLAIM_LEASE: Duration = Duration::from_secs(30);
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
-    process_delivery(state, &request, EventName::NewTicket, |change, deadline| {
-        process_change(state, change, deadline)
-    })
+    process_delivery(
+        state,
+        &request,
+        EventName::NewTicket,
+        |change, _, deadline| process_change(state, change, deadline),
+    )
     .await
 }
 

@@ -4,10 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::TryStreamExt;
 use shared::db::Store;
-use shared::db::bson::{Document, doc};
-use shared::testing::glassix::GlassixStub;
+use shared::testing::glassix::{GlassixStub, LiveTicket, scrambled};
 use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
 use shared::testing::{self, CapturedLogs, fixture, servers};
 use webhook_ticket_state_change::handle;
@@ -21,16 +19,6 @@ fn closed_event() -> Vec<u8> {
 
 fn ticket_json() -> serde_json::Value {
     serde_json::from_slice(&fixture("glassix/ticket.json")).expect("fixture")
-}
-
-fn scrambled(mut ticket: serde_json::Value) -> serde_json::Value {
-    ticket["isScrambled"] = true.into();
-    for transaction in ticket["transactions"].as_array_mut().expect("transactions") {
-        transaction["text"] = "*****".into();
-        transaction["html"] = "*****".into();
-    }
-    ticket["participants"][0]["name"] = "*****".into();
-    ticket
 }
 
 async fn mount_get(stub: &GlassixStub, ticket: serde_json::Value) {
@@ -55,23 +43,12 @@ async fn archived_ticket(store: &Store) -> Option<shared::db::TicketDoc> {
     store.get_ticket(TICKET).await.expect("read")
 }
 
-async fn stored_tickets(store: &Store) -> Vec<Document> {
-    store
-        .database()
-        .collection::<Document>("tickets")
-        .find(doc! {})
-        .await
-        .expect("find")
-        .try_collect()
-        .await
-        .expect("collect")
-}
-
 /// Answers the scramble only after looking in the database, from outside the handler, for the
 /// archived ticket: records whether the archive was already there when Glassix was asked.
 struct ScrambleThatChecksTheArchive {
     database: String,
     archive_present: Arc<Mutex<Vec<bool>>>,
+    live: LiveTicket,
 }
 
 impl Respond for ScrambleThatChecksTheArchive {
@@ -93,6 +70,7 @@ impl Respond for ScrambleThatChecksTheArchive {
         .join()
         .expect("checker thread");
         self.archive_present.lock().expect("lock").push(present);
+        self.live.scramble_now();
         ResponseTemplate::new(200)
     }
 }
@@ -102,12 +80,15 @@ async fn a_closed_ticket_is_archived_before_it_is_scrambled() {
     let stub = GlassixStub::start().await;
     let store = testing::store().await;
     let archive_present = Arc::new(Mutex::new(Vec::new()));
-    mount_get(&stub, ticket_json()).await;
-    mount_scramble(
-        &stub,
+    let live = LiveTicket::mount(&stub, ticket_json()).await;
+    stub.answer_first(
+        u64::MAX,
+        "DELETE",
+        &format!("tickets/scramble/{TICKET}"),
         ScrambleThatChecksTheArchive {
             database: store.database().name().to_owned(),
             archive_present: archive_present.clone(),
+            live,
         },
     )
     .await;
@@ -154,8 +135,7 @@ async fn a_ticket_with_400_transactions_is_archived_whole() {
             t
         })
         .collect();
-    mount_get(&stub, ticket).await;
-    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    LiveTicket::mount(&stub, ticket).await;
     let store = testing::store().await;
     let state = webhook_state(&stub, store.clone()).await;
 
@@ -173,12 +153,7 @@ async fn an_unreachable_database_means_5xx_and_no_scramble() {
     let stub = GlassixStub::start().await;
     mount_get(&stub, ticket_json()).await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
-    let unreachable = Store::connect(
-        "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&connectTimeoutMS=300",
-        "nowhere",
-    )
-    .await
-    .expect("lazy client");
+    let unreachable = testing::unreachable_store().await;
     let state = webhook_state(&stub, unreachable).await;
 
     let response = handle(&state, signed_webhook(&closed_event())).await;
@@ -206,20 +181,13 @@ async fn a_failing_glassix_get_means_5xx_and_no_scramble() {
 
     assert_eq!(response.status(), 503);
     assert_eq!(scrambles(&stub).await, 0);
-    assert!(stored_tickets(&store).await.is_empty());
+    assert!(testing::stored_tickets(&store).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles() {
     let stub = GlassixStub::start().await;
-    stub.answer_first(
-        2,
-        "GET",
-        &format!("tickets/get/{TICKET}"),
-        ResponseTemplate::new(200).set_body_json(ticket_json()),
-    )
-    .await;
-    mount_get(&stub, ticket_json()).await;
+    LiveTicket::mount(&stub, ticket_json()).await;
     stub.answer_first(
         1,
         "DELETE",
@@ -227,7 +195,6 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
         ResponseTemplate::new(400).set_body_json(serde_json::json!({"Message": "busy"})),
     )
     .await;
-    mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let store = testing::store().await;
     let state = webhook_state(&stub, store.clone()).await;
 
@@ -242,7 +209,7 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
 
     assert_eq!(retried.status(), 200);
     assert_eq!(scrambles(&stub).await, 2);
-    assert_eq!(stored_tickets(&store).await.len(), 1);
+    assert_eq!(testing::stored_tickets(&store).await.len(), 1);
     assert!(
         archived_ticket(&store)
             .await
@@ -255,15 +222,8 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
 #[tokio::test]
 async fn a_scramble_whose_answer_is_lost_is_confirmed_with_the_ticket() {
     let stub = GlassixStub::start().await;
-    stub.answer_first(
-        1,
-        "GET",
-        &format!("tickets/get/{TICKET}"),
-        ResponseTemplate::new(200).set_body_json(ticket_json()),
-    )
-    .await;
-    mount_get(&stub, scrambled(ticket_json())).await;
-    mount_scramble(&stub, ResponseTemplate::new(409)).await;
+    let live = LiveTicket::mount(&stub, ticket_json()).await;
+    live.answer_scramble_with(409);
     let store = testing::store().await;
     let state = webhook_state(&stub, store.clone()).await;
 
@@ -276,15 +236,7 @@ async fn a_scramble_whose_answer_is_lost_is_confirmed_with_the_ticket() {
 #[tokio::test]
 async fn a_redelivery_after_the_scramble_leaves_the_archive_unchanged() {
     let stub = GlassixStub::start().await;
-    stub.answer_first(
-        1,
-        "GET",
-        &format!("tickets/get/{TICKET}"),
-        ResponseTemplate::new(200).set_body_json(ticket_json()),
-    )
-    .await;
-    mount_get(&stub, scrambled(ticket_json())).await;
-    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    LiveTicket::mount(&stub, ticket_json()).await;
     let store = testing::store().await;
     let state = webhook_state(&stub, store.clone()).await;
     assert_eq!(
@@ -293,13 +245,13 @@ async fn a_redelivery_after_the_scramble_leaves_the_archive_unchanged() {
             .status(),
         200
     );
-    let before = stored_tickets(&store).await;
+    let before = testing::stored_tickets(&store).await;
 
     let again = handle(&state, signed_webhook(&closed_event())).await;
 
     assert_eq!(again.status(), 200);
     assert_eq!(json_body(&again)["duplicates"], 1);
-    assert_eq!(stored_tickets(&store).await, before);
+    assert_eq!(testing::stored_tickets(&store).await, before);
     assert_eq!(scrambles(&stub).await, 1);
 }
 
@@ -317,7 +269,7 @@ async fn a_ticket_scrambled_before_archiving_is_acknowledged_and_nothing_is_writ
         json_body(&response)["results"][0]["reason"],
         "scrambled before it was archived"
     );
-    assert!(stored_tickets(&store).await.is_empty());
+    assert!(testing::stored_tickets(&store).await.is_empty());
     assert_eq!(scrambles(&stub).await, 0);
 }
 
@@ -416,7 +368,7 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
 
     assert!(stub.all_received().await.is_empty(), "Glassix was called");
     assert!(
-        stored_tickets(&store).await.is_empty(),
+        testing::stored_tickets(&store).await.is_empty(),
         "something was written"
     );
 }
@@ -425,8 +377,7 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
 async fn logs_name_ids_and_outcomes_but_no_personal_data() {
     let (logs, _guard) = CapturedLogs::start();
     let stub = GlassixStub::start().await;
-    mount_get(&stub, ticket_json()).await;
-    mount_scramble(&stub, ResponseTemplate::new(200)).await;
+    LiveTicket::mount(&stub, ticket_json()).await;
     let state = webhook_state(&stub, testing::store().await).await;
 
     let response = handle(&state, signed_webhook(&closed_event())).await;

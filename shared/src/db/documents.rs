@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const CLIENTS: &str = "clients";
 pub const TICKETS: &str = "tickets";
 pub const WEBHOOK_ACTIONS: &str = "webhook_actions";
+pub const TICKET_LOCKS: &str = "ticket_locks";
 
 /// A customer, keyed by their channel address (phone digits or email).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

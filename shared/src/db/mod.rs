@@ -4,6 +4,7 @@
 mod clients;
 pub mod documents;
 pub mod ledger;
+mod locks;
 mod tickets;
 
 use std::time::Duration;
@@ -15,8 +16,9 @@ use tokio::sync::OnceCell;
 
 pub use clients::NewClient;
 pub use documents::{Attachment, ClientDoc, TicketDoc, TransactionDoc};
+pub use locks::TicketLock;
 pub use mongodb::bson;
-pub use tickets::{ClientHistory, TicketContent, TicketPatch};
+pub use tickets::{ArchiveWrite, ClientHistory, TicketContent, TicketPatch};
 
 use crate::error::AppError;
 
@@ -131,6 +133,7 @@ pub struct Store {
     clients: Collection<ClientDoc>,
     tickets: Collection<TicketDoc>,
     actions: Collection<ledger::ActionDoc>,
+    locks: Collection<locks::LockDoc>,
     indexes: std::sync::Arc<OnceCell<()>>,
 }
 
@@ -155,6 +158,7 @@ impl Store {
             clients: database.collection(documents::CLIENTS),
             tickets: database.collection(documents::TICKETS),
             actions: database.collection(documents::WEBHOOK_ACTIONS),
+            locks: database.collection(documents::TICKET_LOCKS),
             database,
             indexes: Default::default(),
         }

@@ -23,6 +23,15 @@ pub struct TicketContent {
     pub transactions: Vec<TransactionDoc>,
 }
 
+/// What an archive write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveWrite {
+    /// The ticket is stored; `added` transactions were new.
+    Written { added: usize },
+    /// The stored ticket is marked scrambled: it was left as it is.
+    AlreadyScrambled,
+}
+
 /// Fields a REST caller may change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketPatch {
@@ -178,35 +187,42 @@ impl Store {
         Ok(deleted.deleted_count > 0)
     }
 
-    /// Upserts the ticket, then upserts its client with the ticket id added once. Safe to
-    /// repeat and to run concurrently; each write is acknowledged by a majority before the
-    /// next starts, and the whole is complete only when this returns `Ok`.
-    pub async fn archive_ticket(&self, ticket: &TicketContent) -> Result<(), StoreError> {
+    /// Archives a ticket: merges it into what is stored, then upserts its client with the
+    /// ticket id added once. Transactions are keyed by id: a stored one is never removed or
+    /// replaced, new ones are added. A ticket already marked scrambled is never rewritten.
+    /// Safe to repeat; each write is acknowledged by a majority before the next starts, and
+    /// the whole is complete only when this returns `Ok`. Two archives of one ticket must not
+    /// run at once (see `lock_ticket`): the merge reads, then writes.
+    pub async fn archive_ticket(&self, ticket: &TicketContent) -> Result<ArchiveWrite, StoreError> {
         self.ensure_indexes().await?;
-        let now = DateTime::now();
-        let transactions = bson::to_bson(&ticket.transactions).map_err(to_store_error)?;
-        let ticket_update = doc! {
-            "$set": {
-                "clientIdentifier": &ticket.client_identifier,
-                "clientName": ticket.client_name.as_deref(),
-                "ticketOpeningDate": ticket.ticket_opening_date,
-                "protocolType": &ticket.protocol_type,
-                "closedAt": ticket.closed_at,
-                "tags": &ticket.tags,
-                "transactions": transactions,
-                "archivedAt": now,
-                "updatedAt": now,
-            },
-            "$setOnInsert": {"createdAt": now},
-        };
-        upsert_retrying_duplicates(|| {
-            self.tickets
-                .update_one(doc! {"ticketId": ticket.ticket_id}, ticket_update.clone())
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 1;
+        let added = loop {
+            let stored = self.get_ticket(ticket.ticket_id).await?;
+            if stored.as_ref().is_some_and(|t| t.scrambled_at.is_some()) {
+                return Ok(ArchiveWrite::AlreadyScrambled);
+            }
+            let stored = stored.map(|t| t.transactions).unwrap_or_default();
+            let before = stored.len();
+            let merged = merge_transactions(stored, &ticket.transactions);
+            let added = merged.len() - before;
+            // The filter refuses a ticket marked scrambled since the read: the upsert then
+            // collides with it on the unique ticketId and nothing is written.
+            match self
+                .tickets
+                .update_one(
+                    doc! {"ticketId": ticket.ticket_id, "scrambledAt": Bson::Null},
+                    ticket_update(ticket, &merged)?,
+                )
                 .upsert(true)
-                .into_future()
-        })
-        .await?;
-
+                .await
+            {
+                Ok(_) => break added,
+                Err(error) if is_duplicate_key(&error) && attempt < ATTEMPTS => attempt += 1,
+                Err(error) => return Err(error.into()),
+            }
+        };
+        let now = DateTime::now();
         let mut set = doc! {"updatedAt": now};
         let mut set_on_insert = doc! {"createdAt": now};
         match &ticket.client_name {
@@ -227,14 +243,15 @@ impl Store {
                 .upsert(true)
                 .into_future()
         })
-        .await
+        .await?;
+        Ok(ArchiveWrite::Written { added })
     }
 
-    /// Records that Glassix confirmed the scramble of an archived ticket.
+    /// Records that Glassix confirmed the scramble of an archived ticket (the first time).
     pub async fn mark_scrambled(&self, ticket_id: i64) -> Result<(), StoreError> {
         self.tickets
             .update_one(
-                doc! {"ticketId": ticket_id},
+                doc! {"ticketId": ticket_id, "scrambledAt": Bson::Null},
                 doc! {"$set": {"scrambledAt": DateTime::now()}},
             )
             .await?;
@@ -282,6 +299,75 @@ where
     }
 }
 
+/// The `$set` of an archive write; `archivedAt` says when it was last written.
+fn ticket_update(
+    ticket: &TicketContent,
+    transactions: &[TransactionDoc],
+) -> Result<Document, StoreError> {
+    let now = DateTime::now();
+    Ok(doc! {
+        "$set": {
+            "clientIdentifier": &ticket.client_identifier,
+            "clientName": ticket.client_name.as_deref(),
+            "ticketOpeningDate": ticket.ticket_opening_date,
+            "protocolType": &ticket.protocol_type,
+            "closedAt": ticket.closed_at,
+            "tags": &ticket.tags,
+            "transactions": bson::to_bson(transactions).map_err(to_store_error)?,
+            "archivedAt": now,
+            "updatedAt": now,
+        },
+        "$setOnInsert": {"createdAt": now},
+    })
+}
+
+/// Stored transactions as they are, plus those whose id is new, in time order.
+fn merge_transactions(
+    mut stored: Vec<TransactionDoc>,
+    received: &[TransactionDoc],
+) -> Vec<TransactionDoc> {
+    let known: std::collections::HashSet<i64> = stored.iter().map(|t| t.id).collect();
+    stored.extend(received.iter().filter(|t| !known.contains(&t.id)).cloned());
+    stored.sort_by_key(|t| (t.date_time, t.id));
+    stored
+}
+
 fn to_store_error(error: bson::ser::Error) -> StoreError {
     StoreError::Database(error.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transaction(id: i64, at: i64, text: &str) -> TransactionDoc {
+        TransactionDoc {
+            id,
+            guid: None,
+            date_time: DateTime::from_millis(at),
+            kind: "Message".into(),
+            text: text.into(),
+            html: String::new(),
+            from_protocol_type: None,
+            sender_name: None,
+            sender_type: None,
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_merge_keeps_every_stored_transaction_as_it_is_and_adds_the_new_ones_in_time_order() {
+        let stored = vec![transaction(1, 10, "hello"), transaction(3, 30, "bye")];
+        let received = [
+            transaction(1, 10, "*****"),
+            transaction(2, 20, "in between"),
+            transaction(4, 40, "late"),
+        ];
+        let merged = merge_transactions(stored, &received);
+        let seen: Vec<(i64, &str)> = merged.iter().map(|t| (t.id, t.text.as_str())).collect();
+        assert_eq!(
+            seen,
+            vec![(1, "hello"), (2, "in between"), (3, "bye"), (4, "late")]
+        );
+    }
 }

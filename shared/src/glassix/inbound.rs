@@ -43,6 +43,9 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 pub struct Envelope {
     #[serde(default)]
     pub key: String,
+    /// Kept raw: it only tells deliveries apart (see `Change::fingerprint`).
+    #[serde(default)]
+    pub date_time: serde_json::Value,
     pub changes: Vec<Change>,
 }
 
@@ -62,6 +65,21 @@ pub struct Change {
 }
 
 impl Change {
+    /// What identifies this change of this delivery: Glassix retries the same bytes, so the
+    /// same change of a retry has the same fingerprint, and a later change (the ticket closed
+    /// again) another. The envelope's `key` alone is not unique (the docs show a zero GUID).
+    pub fn fingerprint(&self, envelope: &Envelope) -> Vec<u8> {
+        serde_json::to_vec(&(
+            &envelope.key,
+            &envelope.date_time,
+            self.event.as_str(),
+            self.ticket_id(),
+            self.ticket_state.as_ref().map(|s| s.as_str()),
+            &self.ticket,
+        ))
+        .unwrap_or_default()
+    }
+
     /// The ticket id: the top-level `ticketId`, else the snapshot's `id`.
     pub fn ticket_id(&self) -> Option<i64> {
         self.ticket_id.or_else(|| {

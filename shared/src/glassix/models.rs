@@ -101,6 +101,11 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A count that is not a non-negative integer is treated as not sent: it is only a check.
+fn lenient_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    Ok(serde_json::Value::deserialize(deserializer)?.as_u64())
+}
+
 /// What `GET /tickets/get/{id}` returns, reduced to what the service uses.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -120,11 +125,21 @@ pub struct Ticket {
     pub is_scrambled: bool,
     #[serde(default, deserialize_with = "null_as_default")]
     pub participants: Vec<Participant>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub transactions: Vec<Transaction>,
+    /// `None` when Glassix sent `null` or nothing: an answer that cannot be archived, unlike
+    /// an empty list.
+    #[serde(default)]
+    pub transactions: Option<Vec<Transaction>>,
+    /// How many transactions Glassix counts; may count a subset of `transactions`, never more.
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub transactions_count: Option<u64>,
 }
 
 impl Ticket {
+    /// The transactions received, or none.
+    pub fn transactions(&self) -> &[Transaction] {
+        self.transactions.as_deref().unwrap_or_default()
+    }
+
     /// The customer: the first participant of type `Client` with an identifier.
     pub fn client(&self) -> Option<&Participant> {
         self.participants.iter().find(|p| {

@@ -99,3 +99,137 @@ impl GlassixStub {
 pub fn json_fixture(name: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json")
 }
+
+/// A ticket that lives in the stub the way it lives in Glassix: `GET tickets/get/{id}` answers
+/// its current state, `DELETE tickets/scramble/{id}` scrambles it (so a later GET says
+/// `isScrambled`), and changes can be scheduled to happen right after the n-th GET was
+/// answered (a message arriving, the ticket reopened) while a job is between its steps.
+#[derive(Clone)]
+pub struct LiveTicket(std::sync::Arc<std::sync::Mutex<Live>>);
+
+type TicketChange = Box<dyn FnMut(&mut serde_json::Value) + Send>;
+
+struct Live {
+    ticket: serde_json::Value,
+    gets: usize,
+    changes: Vec<(usize, TicketChange)>,
+    scramble_answer: u16,
+    delay: std::time::Duration,
+}
+
+impl LiveTicket {
+    /// Mounts GET and DELETE scramble for `ticket["id"]` on the stub.
+    pub async fn mount(stub: &GlassixStub, ticket: serde_json::Value) -> Self {
+        let id = ticket["id"].as_i64().expect("the ticket has an id");
+        let live = Self(std::sync::Arc::new(std::sync::Mutex::new(Live {
+            ticket,
+            gets: 0,
+            changes: Vec::new(),
+            scramble_answer: 200,
+            delay: std::time::Duration::ZERO,
+        })));
+        stub.answer("GET", &format!("tickets/get/{id}"), LiveGet(live.clone()))
+            .await;
+        stub.answer(
+            "DELETE",
+            &format!("tickets/scramble/{id}"),
+            LiveScramble(live.clone()),
+        )
+        .await;
+        live
+    }
+
+    /// Applies `change` to the ticket right after the `nth` GET (1-based) was answered.
+    pub fn after_get(
+        &self,
+        nth: usize,
+        change: impl FnMut(&mut serde_json::Value) + Send + 'static,
+    ) {
+        self.lock().changes.push((nth, Box::new(change)));
+    }
+
+    /// What DELETE scramble answers after scrambling (a lost or odd answer: 409, 502, …).
+    pub fn answer_scramble_with(&self, status: u16) {
+        self.lock().scramble_answer = status;
+    }
+
+    /// Every GET answers after `delay` (to make two jobs overlap).
+    pub fn delay_gets(&self, delay: std::time::Duration) {
+        self.lock().delay = delay;
+    }
+
+    /// Scrambles the ticket now, as Glassix's DELETE does.
+    pub fn scramble_now(&self) {
+        let mut live = self.lock();
+        live.ticket = scrambled(live.ticket.take());
+    }
+
+    pub fn ticket(&self) -> serde_json::Value {
+        self.lock().ticket.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.0.lock().expect("live ticket")
+    }
+}
+
+struct LiveGet(LiveTicket);
+
+impl Respond for LiveGet {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut live = self.0.lock();
+        live.gets += 1;
+        let answer = ResponseTemplate::new(200)
+            .set_body_json(live.ticket.clone())
+            .set_delay(live.delay);
+        let nth = live.gets;
+        let Live {
+            ticket, changes, ..
+        } = &mut *live;
+        for (when, change) in changes.iter_mut() {
+            if *when == nth {
+                change(ticket);
+            }
+        }
+        answer
+    }
+}
+
+struct LiveScramble(LiveTicket);
+
+impl Respond for LiveScramble {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.0.scramble_now();
+        ResponseTemplate::new(self.0.lock().scramble_answer)
+    }
+}
+
+/// What Glassix's scramble leaves of a ticket: the flag set, text and names overwritten.
+pub fn scrambled(mut ticket: serde_json::Value) -> serde_json::Value {
+    ticket["isScrambled"] = true.into();
+    if let Some(transactions) = ticket["transactions"].as_array_mut() {
+        for transaction in transactions {
+            transaction["text"] = "*****".into();
+            transaction["html"] = "*****".into();
+        }
+    }
+    if let Some(participants) = ticket["participants"].as_array_mut() {
+        for participant in participants {
+            participant["name"] = "*****".into();
+        }
+    }
+    ticket
+}
+
+/// A transaction as Glassix sends it, for tests that add one to a live ticket.
+pub fn message(id: i64, text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "dateTime": "2024-03-10T09:01:59.120Z",
+        "type": "Message",
+        "text": text,
+        "html": "",
+        "fromParticipant": {"type": "Client", "identifier": "972521234567", "name": "Dana Cohen"},
+        "attachments": []
+    })
+}

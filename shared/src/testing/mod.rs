@@ -20,6 +20,30 @@ pub async fn store() -> Store {
         .expect("the test database accepts the connection string")
 }
 
+/// A store whose server never answers (a closed port, short timeouts): "the database is down".
+pub async fn unreachable_store() -> Store {
+    Store::connect(
+        "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&connectTimeoutMS=300",
+        "nowhere",
+    )
+    .await
+    .expect("the client is built lazily")
+}
+
+/// Every ticket document as stored, for comparing before and after.
+pub async fn stored_tickets(store: &Store) -> Vec<mongodb::bson::Document> {
+    use futures_util::TryStreamExt;
+    store
+        .database()
+        .collection::<mongodb::bson::Document>(crate::db::documents::TICKETS)
+        .find(mongodb::bson::doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("collect")
+}
+
 pub fn unique_database_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     format!(

@@ -38,6 +38,7 @@ pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
         signing_secret: TEST_API_SECRET.into(),
         budget: Duration::from_millis(4500),
         new_ticket_tags: vec!["archived-by-ctm".into()],
+        archive_queue: None,
     }
 }
 

@@ -1,0 +1,8 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::runtime::run_event(
+        shared::state::WorkerState::from_config,
+        archive_worker::handle,
+    )
+    .await
+}

@@ -1,0 +1,128 @@
+//! The production shape of the closing pipeline, locally: the webhook enqueues to an SQS FIFO
+//! queue (moto, through the real SDK client), and the local poller hands each message to the
+//! archive worker's own handler, as Lambda's SQS event source does.
+
+use std::time::Duration;
+
+use local_api::poller::poll_once;
+use shared::state::WorkerState;
+use shared::testing::glassix::{GlassixStub, LiveTicket};
+use shared::testing::queue::{counts, drain, fifo_queue};
+use shared::testing::requests::{json_body, signed_webhook, webhook_state};
+use shared::testing::{self, fixture};
+use webhook_ticket_state_change::handle;
+
+const TICKET: i64 = 48213977;
+const WAIT: Duration = Duration::from_secs(2);
+const JOB_TIME: Duration = Duration::from_secs(2);
+
+fn closed_event() -> Vec<u8> {
+    fixture("glassix/ticket-state-change-closed-event.json")
+}
+
+fn ticket_json() -> serde_json::Value {
+    serde_json::from_slice(&fixture("glassix/ticket.json")).expect("fixture")
+}
+
+#[tokio::test]
+async fn the_webhook_only_enqueues_and_a_repeated_delivery_is_queued_once() {
+    // No Glassix route and no database: the webhook must need neither.
+    let stub = GlassixStub::bare().await;
+    let mut state = webhook_state(&stub, testing::unreachable_store().await).await;
+    let queue = fifo_queue().await;
+    state.archive_queue = Some(queue.clone());
+
+    let first = handle(&state, signed_webhook(&closed_event())).await;
+    let retry = handle(&state, signed_webhook(&closed_event())).await;
+
+    for response in [&first, &retry] {
+        assert_eq!(response.status(), 200, "{}", json_body(response));
+        assert_eq!(
+            json_body(response)["results"][0]["reason"],
+            "queued for archiving"
+        );
+    }
+    let queued = drain(&queue).await;
+    assert_eq!(queued.len(), 1, "SQS dropped the repeated delivery");
+    assert_eq!(queued[0].body(), Some(r#"{"ticketId":48213977}"#));
+    assert!(stub.all_received().await.is_empty(), "Glassix was called");
+}
+
+#[tokio::test]
+async fn a_queued_job_is_archived_and_scrambled_by_the_worker_and_leaves_the_queue() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_json()).await;
+    let store = testing::store().await;
+    let mut state = webhook_state(&stub, store.clone()).await;
+    let queue = fifo_queue().await;
+    state.archive_queue = Some(queue.clone());
+    let worker = WorkerState {
+        store: store.clone(),
+        glassix: stub.client(),
+    };
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        store.get_ticket(TICKET).await.expect("read").is_none(),
+        "not yet"
+    );
+
+    let handled = poll_once(&queue, &worker, WAIT, JOB_TIME)
+        .await
+        .expect("poll");
+
+    assert_eq!(handled, 1);
+    let archived = store
+        .get_ticket(TICKET)
+        .await
+        .expect("read")
+        .expect("archived");
+    assert_eq!(archived.transactions.len(), 5);
+    assert!(archived.scrambled_at.is_some());
+    assert_eq!(live.ticket()["isScrambled"], true);
+    assert_eq!(counts(&queue).await, (0, 0), "the message was deleted");
+}
+
+#[tokio::test]
+async fn a_failed_job_stays_in_the_queue_for_another_attempt() {
+    let stub = GlassixStub::start().await;
+    stub.answer(
+        "GET",
+        &format!("tickets/get/{TICKET}"),
+        wiremock::ResponseTemplate::new(500),
+    )
+    .await;
+    let store = testing::store().await;
+    let mut state = webhook_state(&stub, store.clone()).await;
+    let queue = fifo_queue().await;
+    state.archive_queue = Some(queue.clone());
+    let worker = WorkerState {
+        store: store.clone(),
+        glassix: stub.client(),
+    };
+    assert_eq!(
+        handle(&state, signed_webhook(&closed_event()))
+            .await
+            .status(),
+        200
+    );
+
+    // Glassix keeps failing: the job's retries give up at its deadline.
+    let handled = poll_once(&queue, &worker, WAIT, JOB_TIME)
+        .await
+        .expect("poll");
+
+    assert_eq!(handled, 1);
+    assert!(store.get_ticket(TICKET).await.expect("read").is_none());
+    assert!(
+        stub.received("DELETE", &format!("tickets/scramble/{TICKET}"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        counts(&queue).await,
+        (0, 1),
+        "not deleted: it comes back after its visibility timeout"
+    );
+}
