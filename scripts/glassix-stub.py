@@ -5,8 +5,11 @@
     GLASSIX_BASE_URL=http://127.0.0.1:8080/api/v1.2 scripts/run-local.sh
 
 Answers token/get, tickets/get (the ticket fixture, with the requested id), addtags, addnote and
-scramble the way the documented API does, and prints one line per request it receives.
+scramble the way the documented API does, serves each attachment's file at the `uri` it hands
+out (as Glassix's pre-signed links do; 4 KiB of bytes per file), and prints one line per request
+it receives.
 """
+import hashlib
 import json
 import pathlib
 import re
@@ -32,6 +35,8 @@ class Glassix(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         print(f"glassix-stub: {self.command} {self.path} {body[:200].decode('utf-8', 'replace')}", flush=True)
         path = self.path.split("?")[0]
+        if path.startswith("/files/") and self.command == "GET":
+            return self._file(path)
         if path.endswith("/token/get") and self.command == "POST":
             return self._answer(200, TOKEN)
         if not self.headers.get("authorization", "").startswith("Bearer "):
@@ -42,12 +47,30 @@ class Glassix(BaseHTTPRequestHandler):
         action, ticket_id = match.group(1), int(match.group(2))
         if action == "get":
             ticket = dict(TICKET, id=ticket_id, isScrambled=ticket_id in scrambled)
+            ticket["transactions"] = [self._linked(ticket_id, t) for t in TICKET["transactions"]]
             return self._answer(200, json.dumps(ticket).encode())
         if action == "addtags":
             return self._answer(200, json.dumps(json.loads(body or b"[]")).encode())
         if action == "scramble":
             scrambled.add(ticket_id)
         return self._answer(200)
+
+    def _linked(self, ticket_id, transaction):
+        """The transaction with each attachment's link pointing at this stub."""
+        host = self.headers.get("host", "127.0.0.1")
+        attachments = [
+            dict(a, uri=f"http://{host}/files/{ticket_id}/{transaction['id']}/{a['id']}?X-Amz-Expires=21600")
+            for a in transaction.get("attachments") or []
+        ]
+        return dict(transaction, attachments=attachments)
+
+    def _file(self, path):
+        body = hashlib.sha256(path.encode()).digest() * 128
+        self.send_response(200)
+        self.send_header("content-type", "image/jpeg")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     do_GET = do_POST = do_DELETE = _route
 

@@ -13,6 +13,15 @@ export PATH="$GOBIN_DIR:$HOME/.cargo/bin:$PATH"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# moto 5.2.2 is the first to apply response-content-disposition to pre-signed S3 links.
+MOTO="moto[server]>=5.2.2,<6"
+moto_current() {
+  command -v moto_server >/dev/null && python3 -c 'import flask_cors' 2>/dev/null &&
+    python3 -c 'import importlib.metadata as m, sys
+v = tuple(int(p) for p in m.version("moto").split(".")[:3])
+sys.exit(0 if (5, 2, 2) <= v < (6,) else 1)'
+}
+
 install_rust_components() {
   rustup component add rustfmt clippy >/dev/null 2>&1 || rustup component add rustfmt clippy
   # Lambdas run on arm64 (Graviton); cargo-lambda cross-compiles with zig (from its wheel).
@@ -44,8 +53,7 @@ install_ferretdb() {
 # moto (Secrets Manager), cargo-lambda (+ zig for cross builds), SAM CLI, schemathesis.
 install_python_tools() {
   local missing=()
-  command -v moto_server >/dev/null || missing+=("moto[server]==5.*")
-  python3 -c 'import flask_cors' 2>/dev/null || missing+=("moto[server]==5.*")
+  moto_current || missing+=("$MOTO")
   command -v cargo-lambda >/dev/null || missing+=("cargo-lambda==1.*")
   command -v sam >/dev/null || missing+=("aws-sam-cli==1.*")
   command -v schemathesis >/dev/null || missing+=("schemathesis==4.*")
@@ -61,9 +69,7 @@ install_cargo_tools() {
 }
 
 install_moto() {
-  if ! command -v moto_server >/dev/null || ! python3 -c 'import flask_cors' 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check "moto[server]==5.*"
-  fi
+  moto_current || python3 -m pip install --quiet --disable-pip-version-check "$MOTO"
 }
 
 case "${1:-all}" in

@@ -48,6 +48,8 @@ EVENTS = {
     "create-ticket": ("POST", "/clients/{identifier}/tickets", "/clients/dana+vip@example.com/tickets", {"identifier": "dana+vip@example.com"}, None, json.dumps(TICKET, ensure_ascii=False), False),
     "list-client-tickets": ("GET", "/clients/{identifier}/tickets", "/clients/dana+vip@example.com/tickets", {"identifier": "dana+vip@example.com"}, {"limit": "10"}, None, False),
     "get-ticket": ("GET", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
+    "get-attachment": ("GET", "/tickets/{ticketId}/transactions/{transactionId}/attachments/{attachmentId}", "/tickets/48213977/transactions/905113201/attachments/7781204", {"ticketId": "48213977", "transactionId": "905113201", "attachmentId": "7781204"}, None, None, False),
+    "list-ticket-transactions": ("GET", "/tickets/{ticketId}/transactions", "/tickets/48213977/transactions", {"ticketId": "48213977"}, {"limit": "50"}, None, False),
     "update-ticket": ("PATCH", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, json.dumps({"tags": ["Refund", "VIP"]}), False),
     "delete-ticket": ("DELETE", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
 }

@@ -16,7 +16,7 @@ if [ -z "${MONGODB_URI:-}" ]; then
   pids+=("$FERRETDB_PID")
 fi
 local_api_defaults
-export MONGODB_DATABASE="schemathesis_$$"
+export MONGODB_DATABASE="schemathesis_$$" FILES_DIR="$work/files"
 export PORT
 PORT=$(free_port)
 cargo build --quiet -p local-api

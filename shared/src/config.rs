@@ -25,6 +25,8 @@ pub mod keys {
     pub const NEW_TICKET_TAGS: &str = "NEW_TICKET_TAGS";
     pub const WEBHOOK_BUDGET_MS: &str = "WEBHOOK_BUDGET_MS";
     pub const ARCHIVE_QUEUE_URL: &str = "ARCHIVE_QUEUE_URL";
+    pub const FILES_BUCKET: &str = "FILES_BUCKET";
+    pub const FILES_DIR: &str = "FILES_DIR";
 }
 
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
@@ -59,6 +61,11 @@ pub struct Config {
     pub new_ticket_tags: Vec<String>,
     /// The SQS FIFO queue of archive jobs; without it the webhook runs each job inline.
     pub archive_queue_url: Option<String>,
+    /// The S3 bucket of archived attachment files; without it they go to [`Self::files_dir`].
+    pub files_bucket: Option<String>,
+    /// The folder of archived attachment files when no bucket is set (development); `None`:
+    /// `.local/files` under the current directory.
+    pub files_dir: Option<String>,
     glassix: Result<GlassixSettings, ConfigError>,
     api_tokens: Result<Vec<SecretString>, ConfigError>,
 }
@@ -117,6 +124,8 @@ impl Config {
                 .map(split_list)
                 .unwrap_or_default(),
             archive_queue_url: get(keys::ARCHIVE_QUEUE_URL).map(str::to_owned),
+            files_bucket: get(keys::FILES_BUCKET).map(str::to_owned),
+            files_dir: get(keys::FILES_DIR).map(str::to_owned),
             glassix: glassix_settings(&get),
             api_tokens: api_tokens(&get),
         })

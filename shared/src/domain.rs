@@ -108,6 +108,7 @@ pub fn archive_record(ticket: &Ticket) -> Result<TicketContent, NotArchivable> {
                         original_file_name: a.original_file_name.clone(),
                         file_identifier: a.file_identifier.clone(),
                         is_embedded: a.is_embedded,
+                        stored: None,
                     })
                     .collect(),
             })

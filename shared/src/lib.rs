@@ -9,6 +9,7 @@ pub mod dates;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod glassix;
 pub mod job;
 pub mod pagination;

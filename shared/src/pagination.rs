@@ -46,6 +46,27 @@ impl CursorKey for TicketKey {
     }
 }
 
+/// A ticket's transactions are listed in time order, then by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionKey {
+    pub at_millis: i64,
+    pub id: i64,
+}
+
+impl CursorKey for TransactionKey {
+    const TAG: &'static str = "x1";
+    fn to_text(&self) -> String {
+        format!("{}:{}", self.at_millis, self.id)
+    }
+    fn from_text(text: &str) -> Option<Self> {
+        let (at, id) = text.split_once(':')?;
+        Some(Self {
+            at_millis: at.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
 /// One page asked for: how many items, and the key to continue after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<K> {
@@ -75,6 +96,14 @@ impl<K: CursorKey> PageRequest<K> {
             })
             .transpose()?;
         Ok(Self { limit, after })
+    }
+
+    /// The first page at its largest (a single ticket's first transactions).
+    pub fn first() -> Self {
+        Self {
+            limit: MAX_PAGE_SIZE,
+            after: None,
+        }
     }
 
     /// How many items to fetch: one more than the page, to learn whether another page exists.
@@ -142,6 +171,15 @@ mod tests {
             request::<TicketKey>(None, Some(&cursor)),
             Err("cursor is not valid for this list".into())
         );
+        let transaction = TransactionKey {
+            at_millis: 1_710_058_542_487,
+            id: 905113201,
+        };
+        assert_eq!(
+            request::<TransactionKey>(None, Some(&encode(&transaction))).map(|r| r.after),
+            Ok(Some(transaction))
+        );
+        assert!(request::<TransactionKey>(None, Some(&encode(&TicketKey(4)))).is_err());
         let ticket_cursor = encode(&TicketKey(42));
         assert_eq!(
             request::<TicketKey>(None, Some(&ticket_cursor)).map(|r| r.after),

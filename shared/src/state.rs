@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::archive::Archiver;
 use crate::config::Config;
 use crate::db::Store;
 use crate::error::AppError;
+use crate::files::FileStore;
 use crate::glassix::GlassixClient;
 use crate::queue::ArchiveQueue;
 
@@ -14,6 +16,8 @@ use crate::queue::ArchiveQueue;
 pub struct ApiState {
     pub store: Store,
     pub tokens: Vec<SecretString>,
+    /// Archived attachment files: served by the attachment route, erased with their tickets.
+    pub files: FileStore,
 }
 
 impl ApiState {
@@ -22,10 +26,23 @@ impl ApiState {
         crate::auth::require_bearer(request, &self.tokens)
     }
 
+    /// Erases every archived file of a ticket (before the ticket itself, so that a retry
+    /// after a failure half-way still finds the ticket and finishes the erasure).
+    pub async fn erase_ticket_files(&self, ticket_id: i64) -> Result<(), AppError> {
+        let erased = self
+            .files
+            .delete_prefix(&crate::files::ticket_prefix(ticket_id))
+            .await
+            .map_err(|e| AppError::Unavailable(format!("file store: {e}")))?;
+        tracing::info!(ticket_id, files = erased, "archived files erased");
+        Ok(())
+    }
+
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
         Ok(Self {
             store: connect(&config).await?,
             tokens: config.api_tokens()?.to_vec(),
+            files: FileStore::from_config(&config).await,
         })
     }
 }
@@ -41,9 +58,20 @@ pub struct WebhookState {
     pub new_ticket_tags: Vec<String>,
     /// Where closed tickets go to be archived; `None` runs the archive job inline.
     pub archive_queue: Option<ArchiveQueue>,
+    /// Where the inline archive job keeps attachment files.
+    pub files: FileStore,
 }
 
 impl WebhookState {
+    /// The archive job over this state (the inline mode).
+    pub fn archiver(&self) -> Archiver<'_> {
+        Archiver {
+            store: &self.store,
+            glassix: &self.glassix,
+            files: &self.files,
+        }
+    }
+
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
         Ok(Self {
             store: connect(&config).await?,
@@ -51,6 +79,7 @@ impl WebhookState {
             signing_secret: config.glassix()?.api_secret.clone(),
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
+            files: FileStore::from_config(&config).await,
             archive_queue: match &config.archive_queue_url {
                 Some(url) => Some(ArchiveQueue::from_env(url).await),
                 None => None,
@@ -63,13 +92,24 @@ impl WebhookState {
 pub struct WorkerState {
     pub store: Store,
     pub glassix: GlassixClient,
+    pub files: FileStore,
 }
 
 impl WorkerState {
+    /// The archive job over this state.
+    pub fn archiver(&self) -> Archiver<'_> {
+        Archiver {
+            store: &self.store,
+            glassix: &self.glassix,
+            files: &self.files,
+        }
+    }
+
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
         Ok(Self {
             store: connect(&config).await?,
             glassix: glassix_client(&config)?,
+            files: FileStore::from_config(&config).await,
         })
     }
 }

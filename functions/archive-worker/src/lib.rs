@@ -4,7 +4,6 @@
 //! redrive count it waits in the dead-letter queue for a person.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use shared::archive::Archiver;
 use shared::error::AppError;
 use shared::glassix::Deadline;
 use shared::job::Outcome;
@@ -42,12 +41,8 @@ async fn run_message(
         tracing::error!(receive_count, error = %error, "archive job message is malformed; it will end in the dead-letter queue");
         AppError::BadRequest(error.to_string())
     })?;
-    let archiver = Archiver {
-        store: &state.store,
-        glassix: &state.glassix,
-    };
     let started = tokio::time::Instant::now();
-    let result = archiver.run(job.ticket_id, deadline).await;
+    let result = state.archiver().run(job.ticket_id, deadline).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &result {
         Ok(outcome) => tracing::info!(

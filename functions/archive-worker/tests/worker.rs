@@ -52,6 +52,7 @@ async fn the_event_file_is_archived_and_scrambled() {
     let state = WorkerState {
         store: store.clone(),
         glassix: stub.client(),
+        files: testing::local_files(),
     };
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/archive-worker.json");
@@ -67,7 +68,7 @@ async fn the_event_file_is_archived_and_scrambled() {
         .await
         .expect("read")
         .expect("archived");
-    assert_eq!(archived.transactions.len(), 5);
+    assert_eq!(testing::transactions_of(&store, TICKET).await.len(), 5);
     assert!(archived.scrambled_at.is_some());
     assert_eq!(
         stub.received("DELETE", &format!("tickets/scramble/{TICKET}"))
@@ -86,6 +87,7 @@ async fn after_a_failed_message_every_later_message_is_reported_failed_and_not_r
     let state = WorkerState {
         store: store.clone(),
         glassix: stub.client(),
+        files: testing::local_files(),
     };
     let batch = event(vec![
         record("m-1", r#"{"ticketId":48213977}"#),
@@ -117,6 +119,7 @@ async fn a_job_that_cannot_reach_the_database_fails_and_nothing_is_scrambled() {
     let state = WorkerState {
         store: unreachable,
         glassix: stub.client(),
+        files: testing::local_files(),
     };
 
     let response = handle(

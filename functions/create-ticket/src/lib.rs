@@ -4,6 +4,7 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::api::{CreateTicketBody, TicketView};
+use shared::pagination::PageRequest;
 use shared::request::{parse_json, path_param};
 use shared::response::json;
 use shared::rest::{RestHandler, RestResult};
@@ -16,5 +17,12 @@ async fn create_ticket(state: &ApiState, request: &Request) -> RestResult {
     let content = parse_json::<CreateTicketBody>(request)?.validate(identifier)?;
     let ticket = state.store.create_ticket(content).await?;
     tracing::info!(ticket_id = ticket.ticket_id, "ticket created");
-    Ok(json(StatusCode::CREATED, &TicketView::full(ticket)))
+    let first_page = state
+        .store
+        .transactions_page(ticket.ticket_id, &PageRequest::first())
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &TicketView::full(ticket, first_page),
+    ))
 }

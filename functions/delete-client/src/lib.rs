@@ -1,4 +1,5 @@
-//! `DELETE /clients/{identifier}` → 204; the client's tickets are deleted too.
+//! `DELETE /clients/{identifier}` → 204; the client's tickets are deleted too, and their
+//! archived files erased first (a retry after a failure half-way finishes the erasure).
 
 use lambda_http::Request;
 use shared::error::AppError;
@@ -11,6 +12,12 @@ pub const HANDLER: RestHandler = |state, request| Box::pin(delete_client(state, 
 
 async fn delete_client(state: &ApiState, request: &Request) -> RestResult {
     let identifier = path_param(request, "identifier")?;
+    if state.store.get_client(&identifier).await?.is_none() {
+        return Err(AppError::not_found("client"));
+    }
+    for ticket_id in state.store.client_ticket_ids(&identifier).await? {
+        state.erase_ticket_files(ticket_id).await?;
+    }
     if !state.store.delete_client(&identifier).await? {
         return Err(AppError::not_found("client"));
     }

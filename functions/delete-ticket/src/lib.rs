@@ -1,4 +1,6 @@
-//! `DELETE /tickets/{ticketId}` → 204; the ticket is removed from its client.
+//! `DELETE /tickets/{ticketId}` → 204; the ticket is removed from its client, and its
+//! archived files are erased. Files go first: a retry after a failure half-way still finds
+//! the ticket and finishes the erasure.
 
 use lambda_http::Request;
 use shared::api::parse_ticket_id;
@@ -12,6 +14,10 @@ pub const HANDLER: RestHandler = |state, request| Box::pin(delete_ticket(state, 
 
 async fn delete_ticket(state: &ApiState, request: &Request) -> RestResult {
     let ticket_id = parse_ticket_id(&path_param(request, "ticketId")?)?;
+    if state.store.get_ticket(ticket_id).await?.is_none() {
+        return Err(AppError::not_found("ticket"));
+    }
+    state.erase_ticket_files(ticket_id).await?;
     if !state.store.delete_ticket(ticket_id).await? {
         return Err(AppError::not_found("ticket"));
     }

@@ -4,6 +4,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::api::{TicketView, parse_ticket_id};
 use shared::error::AppError;
+use shared::pagination::PageRequest;
 use shared::request::path_param;
 use shared::response::json;
 use shared::rest::{RestHandler, RestResult};
@@ -18,5 +19,9 @@ async fn get_ticket(state: &ApiState, request: &Request) -> RestResult {
         .get_ticket(ticket_id)
         .await?
         .ok_or_else(|| AppError::not_found("ticket"))?;
-    Ok(json(StatusCode::OK, &TicketView::full(ticket)))
+    let first_page = state
+        .store
+        .transactions_page(ticket.ticket_id, &PageRequest::first())
+        .await?;
+    Ok(json(StatusCode::OK, &TicketView::full(ticket, first_page)))
 }

@@ -53,3 +53,53 @@ async fn a_token_is_required() {
     let state = api_state(testing::store().await);
     assert_requires_token(|r| handle(&state, r), "GET", "/tickets/42").await;
 }
+
+#[tokio::test]
+async fn a_ticket_stored_with_embedded_transactions_is_read_whole_and_moved_to_documents() {
+    use shared::db::bson::{DateTime, doc};
+    let state = api_state(testing::store().await);
+    seed_client(&state.store, "972521234567", None).await;
+    // A ticket as the schema before transaction documents wrote it.
+    let now = DateTime::now();
+    let transaction = |id: i64, text: &str| {
+        doc! {"id": id, "guid": null, "dateTime": DateTime::from_millis(1_710_058_542_000 + id),
+        "type": "Message", "text": text, "html": "", "fromProtocolType": "WhatsApp",
+        "senderName": "Dana Cohen", "senderType": "Client",
+        "attachments": [{"id": 7781204_i64, "type": "Image", "originalFileName": "קבלה.jpg",
+                         "fileIdentifier": null, "isEmbedded": false}]}
+    };
+    state
+        .store
+        .database()
+        .collection("tickets")
+        .insert_one(doc! {
+            "ticketId": 77_i64, "clientIdentifier": "972521234567", "clientName": "Dana Cohen",
+            "ticketOpeningDate": DateTime::from_millis(1_710_058_542_370), "protocolType": "WhatsApp",
+            "transactions": [transaction(1, "שלום"), transaction(2, "second")],
+            "closedAt": null, "tags": ["Refund"], "archivedAt": now, "scrambledAt": null,
+            "createdAt": now, "updatedAt": now,
+        })
+        .await
+        .expect("legacy ticket");
+
+    let response = handle(&state, get("77")).await;
+
+    assert_eq!(response.status(), 200, "{}", json_body(&response));
+    let ticket = json_body(&response);
+    assert_eq!(ticket["transactionCount"], 2);
+    assert_eq!(ticket["transactions"][0]["text"], "שלום");
+    assert_eq!(ticket["transactions"][1]["text"], "second");
+    assert_eq!(
+        ticket["transactions"][0]["attachments"][0]["originalFileName"],
+        "קבלה.jpg"
+    );
+    assert_eq!(ticket["transactionsNext"], serde_json::Value::Null);
+    let stored = testing::stored_tickets(&state.store).await;
+    assert!(
+        !stored[0].contains_key("transactions"),
+        "moved out of the ticket"
+    );
+    assert_eq!(testing::transactions_of(&state.store, 77).await.len(), 2);
+    // Read again: same answer from the transaction documents.
+    assert_eq!(json_body(&handle(&state, get("77")).await), ticket);
+}

@@ -18,7 +18,7 @@ pub enum Handler {
 }
 
 /// Every deployed binary and its handler.
-pub const HANDLERS: [(&str, Handler); 12] = [
+pub const HANDLERS: [(&str, Handler); 14] = [
     (
         "webhook-new-ticket",
         Handler::Webhook(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
@@ -38,6 +38,11 @@ pub const HANDLERS: [(&str, Handler); 12] = [
         Handler::Rest(list_client_tickets::HANDLER),
     ),
     ("get-ticket", Handler::Rest(get_ticket::HANDLER)),
+    (
+        "list-ticket-transactions",
+        Handler::Rest(list_ticket_transactions::HANDLER),
+    ),
+    ("get-attachment", Handler::Rest(get_attachment::HANDLER)),
     ("update-ticket", Handler::Rest(update_ticket::HANDLER)),
     ("delete-ticket", Handler::Rest(delete_ticket::HANDLER)),
 ];

@@ -55,7 +55,7 @@ fn every_function_in_the_template_has_exactly_one_route_and_a_local_handler() {
         unique, handled,
         "template functions and local-api handlers differ"
     );
-    assert_eq!(routes.len(), 12);
+    assert_eq!(routes.len(), 14);
 }
 
 #[test]

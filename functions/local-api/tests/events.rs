@@ -11,7 +11,7 @@ use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
 /// In the order a person would try them, so that each finds what the one before made.
-const ORDER: [(&str, u16); 12] = [
+const ORDER: [(&str, u16); 14] = [
     ("create-client", 201),
     ("get-client", 200),
     ("update-client", 200),
@@ -19,11 +19,13 @@ const ORDER: [(&str, u16); 12] = [
     ("create-ticket", 201),
     ("list-client-tickets", 200),
     ("get-ticket", 200),
+    ("list-ticket-transactions", 200),
     ("update-ticket", 200),
     ("delete-ticket", 204),
     ("delete-client", 204),
     ("webhook-new-ticket", 200),
     ("webhook-ticket-state-change", 200),
+    ("get-attachment", 200),
 ];
 
 async fn glassix_answering_everything() -> GlassixStub {
@@ -53,9 +55,12 @@ async fn every_event_file_runs_through_its_handler() {
     let store = testing::store().await;
     let mut api = api_state(store.clone());
     api.tokens = vec!["local-dev-token".into()];
+    let webhooks = webhook_state(&stub, store).await;
+    // One file store for all, as one deployment has one bucket.
+    api.files = webhooks.files.clone();
     let states = States {
         api,
-        webhooks: Some(webhook_state(&stub, store).await),
+        webhooks: Some(webhooks),
     };
 
     for (binary, expected) in ORDER {
@@ -88,6 +93,7 @@ async fn every_event_file_runs_through_its_handler() {
     let worker = WorkerState {
         store: states.api.store.clone(),
         glassix: stub.client(),
+        files: states.api.files.clone(),
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let response = archive_worker::handle(&worker, event, deadline).await;

@@ -59,6 +59,7 @@ async fn a_queued_job_is_archived_and_scrambled_by_the_worker_and_leaves_the_que
     let worker = WorkerState {
         store: store.clone(),
         glassix: stub.client(),
+        files: testing::local_files(),
     };
 
     let response = handle(&state, signed_webhook(&closed_event())).await;
@@ -78,7 +79,7 @@ async fn a_queued_job_is_archived_and_scrambled_by_the_worker_and_leaves_the_que
         .await
         .expect("read")
         .expect("archived");
-    assert_eq!(archived.transactions.len(), 5);
+    assert_eq!(testing::transactions_of(&store, TICKET).await.len(), 5);
     assert!(archived.scrambled_at.is_some());
     assert_eq!(live.ticket()["isScrambled"], true);
     assert_eq!(counts(&queue).await, (0, 0), "the message was deleted");
@@ -100,6 +101,7 @@ async fn a_failed_job_stays_in_the_queue_for_another_attempt() {
     let worker = WorkerState {
         store: store.clone(),
         glassix: stub.client(),
+        files: testing::local_files(),
     };
     assert_eq!(
         handle(&state, signed_webhook(&closed_event()))

@@ -4,6 +4,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::api::{TicketView, UpdateTicketBody, parse_ticket_id};
 use shared::error::AppError;
+use shared::pagination::PageRequest;
 use shared::request::{parse_json, path_param};
 use shared::response::json;
 use shared::rest::{RestHandler, RestResult};
@@ -20,5 +21,9 @@ async fn update_ticket(state: &ApiState, request: &Request) -> RestResult {
         .await?
         .ok_or_else(|| AppError::not_found("ticket"))?;
     tracing::info!(ticket_id, "ticket updated");
-    Ok(json(StatusCode::OK, &TicketView::full(ticket)))
+    let first_page = state
+        .store
+        .transactions_page(ticket.ticket_id, &PageRequest::first())
+        .await?;
+    Ok(json(StatusCode::OK, &TicketView::full(ticket, first_page)))
 }

@@ -6,7 +6,6 @@
 //! (local API, tests, `sam local invoke`) the job runs inline within the delivery's budget.
 
 use lambda_http::{Body, Request, Response};
-use shared::archive::Archiver;
 use shared::error::AppError;
 use shared::glassix::inbound::Change;
 use shared::glassix::{Deadline, EventName, TicketState};
@@ -48,12 +47,6 @@ async fn process_change(
                 .map_err(|error| AppError::Unavailable(error.to_string()))?;
             Ok(Outcome::Processed("queued for archiving"))
         }
-        None => {
-            let archiver = Archiver {
-                store: &state.store,
-                glassix: &state.glassix,
-            };
-            archiver.run(ticket_id, deadline).await
-        }
+        None => state.archiver().run(ticket_id, deadline).await,
     }
 }

@@ -6,8 +6,8 @@ mod validate;
 mod views;
 
 pub use requests::{
-    AttachmentBody, CreateClientBody, CreateTicketBody, TransactionBody, UpdateClientBody,
-    UpdateTicketBody,
+    AttachmentBody, CreateClientBody, CreateTicketBody, FileView, TransactionBody,
+    UpdateClientBody, UpdateTicketBody,
 };
 pub use validate::{parse_ticket_id, validate_identifier};
-pub use views::{ClientView, PageView, TicketView};
+pub use views::{ClientView, PageView, TicketView, transactions};

@@ -98,16 +98,37 @@ pub struct AttachmentBody {
     pub file_identifier: Option<String>,
     #[serde(default)]
     pub is_embedded: bool,
+    /// The archived file (read-only: a body that sends it is refused as an unknown field).
+    #[serde(skip_deserializing)]
+    pub file: Option<FileView>,
 }
 
-impl From<&Attachment> for AttachmentBody {
-    fn from(stored: &Attachment) -> Self {
+/// An archived attachment file and the route that serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileView {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub content_type: String,
+    pub stored_at: DateTime<Utc>,
+}
+
+impl AttachmentBody {
+    fn from_stored(stored: &Attachment, path: String) -> Self {
         Self {
             id: stored.id,
             kind: stored.kind.clone(),
             original_file_name: stored.original_file_name.clone(),
             file_identifier: stored.file_identifier.clone(),
             is_embedded: stored.is_embedded,
+            file: stored.stored.as_ref().map(|file| FileView {
+                path,
+                size: file.size,
+                sha256: file.sha256.clone(),
+                content_type: file.content_type.clone(),
+                stored_at: to_chrono(file.stored_at),
+            }),
         }
     }
 }
@@ -120,12 +141,14 @@ impl From<AttachmentBody> for Attachment {
             original_file_name: body.original_file_name,
             file_identifier: body.file_identifier,
             is_embedded: body.is_embedded,
+            stored: None,
         }
     }
 }
 
-impl From<&TransactionDoc> for TransactionBody {
-    fn from(doc: &TransactionDoc) -> Self {
+impl TransactionBody {
+    /// A stored transaction of `ticket_id`, each archived file with the path that serves it.
+    pub fn from_stored(doc: &TransactionDoc, ticket_id: i64) -> Self {
         Self {
             id: doc.id,
             guid: doc.guid.clone(),
@@ -136,7 +159,19 @@ impl From<&TransactionDoc> for TransactionBody {
             from_protocol_type: doc.from_protocol_type.clone(),
             sender_name: doc.sender_name.clone(),
             sender_type: doc.sender_type.clone(),
-            attachments: doc.attachments.iter().map(AttachmentBody::from).collect(),
+            attachments: doc
+                .attachments
+                .iter()
+                .enumerate()
+                .map(|(index, attachment)| {
+                    let path = format!(
+                        "/tickets/{ticket_id}/transactions/{}/attachments/{}",
+                        doc.id,
+                        attachment.segment(index)
+                    );
+                    AttachmentBody::from_stored(attachment, path)
+                })
+                .collect(),
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::requests::TransactionBody;
 use crate::dates::to_chrono;
-use crate::db::{ClientDoc, TicketDoc};
+use crate::db::{ClientDoc, TicketDoc, TransactionDoc};
 use crate::pagination::Page;
 
 #[derive(Debug, Serialize)]
@@ -30,7 +30,8 @@ impl From<ClientDoc> for ClientView {
     }
 }
 
-/// A ticket. `transactions` is present on a single ticket and left out of lists.
+/// A ticket. A single ticket carries the first page of its transactions and the cursor of
+/// the next (`GET /tickets/{id}/transactions?cursor=`); lists leave both out.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketView {
@@ -39,8 +40,12 @@ pub struct TicketView {
     pub client_name: Option<String>,
     pub ticket_opening_date: DateTime<Utc>,
     pub protocol_type: String,
+    pub transaction_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transactions: Option<Vec<TransactionBody>>,
+    /// `Some(None)` (JSON `null`) when the first page holds every transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions_next: Option<Option<String>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub tags: Vec<String>,
     pub archived_at: Option<DateTime<Utc>>,
@@ -50,14 +55,11 @@ pub struct TicketView {
 }
 
 impl TicketView {
-    pub fn full(ticket: TicketDoc) -> Self {
-        let transactions = ticket
-            .transactions
-            .iter()
-            .map(TransactionBody::from)
-            .collect();
+    pub fn full(ticket: TicketDoc, first_page: Page<TransactionDoc>) -> Self {
+        let ticket_id = ticket.ticket_id;
         Self {
-            transactions: Some(transactions),
+            transactions: Some(transactions(&first_page.items, ticket_id)),
+            transactions_next: Some(first_page.next),
             ..Self::summary(ticket)
         }
     }
@@ -69,7 +71,9 @@ impl TicketView {
             client_name: ticket.client_name,
             ticket_opening_date: to_chrono(ticket.ticket_opening_date),
             protocol_type: ticket.protocol_type,
+            transaction_count: ticket.transaction_count,
             transactions: None,
+            transactions_next: None,
             closed_at: ticket.closed_at.map(to_chrono),
             tags: ticket.tags,
             archived_at: ticket.archived_at.map(to_chrono),
@@ -78,6 +82,14 @@ impl TicketView {
             updated_at: to_chrono(ticket.updated_at),
         }
     }
+}
+
+/// Stored transactions of `ticket_id` as the API shows them.
+pub fn transactions(items: &[TransactionDoc], ticket_id: i64) -> Vec<TransactionBody> {
+    items
+        .iter()
+        .map(|t| TransactionBody::from_stored(t, ticket_id))
+        .collect()
 }
 
 #[derive(Debug, Serialize)]

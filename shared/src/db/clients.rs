@@ -83,6 +83,9 @@ impl Store {
     /// crash half-way or a ticket archived meanwhile leaves nothing behind once retried.
     pub async fn delete_client(&self, identifier: &str) -> Result<bool, StoreError> {
         let by_client = doc! {"clientIdentifier": identifier};
+        for ticket_id in self.client_ticket_ids(identifier).await? {
+            self.delete_transactions(ticket_id).await?;
+        }
         self.tickets.delete_many(by_client.clone()).await?;
         let deleted = self
             .clients
@@ -90,5 +93,21 @@ impl Store {
             .await?;
         self.tickets.delete_many(by_client).await?;
         Ok(deleted.deleted_count > 0)
+    }
+
+    /// The ids of every ticket filed under a client (its list, and any ticket that names it).
+    pub async fn client_ticket_ids(&self, identifier: &str) -> Result<Vec<i64>, StoreError> {
+        let mut ids = super::distinct_i64(
+            &self.tickets,
+            "ticketId",
+            doc! {"clientIdentifier": identifier},
+        )
+        .await?;
+        if let Some(client) = self.get_client(identifier).await? {
+            ids.extend(client.tickets);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 }

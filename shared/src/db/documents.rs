@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub const CLIENTS: &str = "clients";
 pub const TICKETS: &str = "tickets";
+pub const TRANSACTIONS: &str = "transactions";
 pub const WEBHOOK_ACTIONS: &str = "webhook_actions";
 pub const TICKET_LOCKS: &str = "ticket_locks";
 
@@ -22,7 +23,10 @@ pub struct ClientDoc {
     pub updated_at: DateTime,
 }
 
-/// One ticket, archived from Glassix or created through the REST API.
+/// One ticket, archived from Glassix or created through the REST API. Its transactions are
+/// documents of their own ([`TransactionRecord`]): a long e-mail thread outgrows MongoDB's
+/// 16 MB document limit. Tickets written before that kept them in a `transactions` array,
+/// moved out the first time the ticket is read (`Store::get_ticket`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketDoc {
@@ -32,8 +36,9 @@ pub struct TicketDoc {
     pub client_name: Option<String>,
     pub ticket_opening_date: DateTime,
     pub protocol_type: String,
+    /// How many transaction documents the ticket has.
     #[serde(default)]
-    pub transactions: Vec<TransactionDoc>,
+    pub transaction_count: u64,
     #[serde(default)]
     pub closed_at: Option<DateTime>,
     #[serde(default)]
@@ -46,6 +51,15 @@ pub struct TicketDoc {
     pub scrambled_at: Option<DateTime>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
+}
+
+/// A transaction as stored: one document per transaction, unique by ticket and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionRecord {
+    pub ticket_id: i64,
+    #[serde(flatten)]
+    pub transaction: TransactionDoc,
 }
 
 /// One message, note or event of a ticket.
@@ -87,4 +101,27 @@ pub struct Attachment {
     pub file_identifier: Option<String>,
     #[serde(default)]
     pub is_embedded: bool,
+    /// The file, once it is in object storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<StoredAttachment>,
+}
+
+impl Attachment {
+    /// How the attachment is named in storage keys and API paths: its Glassix id, or its
+    /// position (`n3`) for an attachment that came without one.
+    pub fn segment(&self, index: usize) -> String {
+        self.id
+            .map_or_else(|| format!("n{index}"), |id| id.to_string())
+    }
+}
+
+/// Where and what an attachment's file is in object storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredAttachment {
+    pub key: String,
+    pub size: u64,
+    pub sha256: String,
+    pub content_type: String,
+    pub stored_at: DateTime,
 }

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod ledger;
 mod locks;
 mod tickets;
+mod transactions;
 
 use std::time::Duration;
 
@@ -15,12 +16,15 @@ use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::sync::OnceCell;
 
 pub use clients::NewClient;
-pub use documents::{Attachment, ClientDoc, TicketDoc, TransactionDoc};
+pub use documents::{
+    Attachment, ClientDoc, StoredAttachment, TicketDoc, TransactionDoc, TransactionRecord,
+};
 pub use locks::TicketLock;
 pub use mongodb::bson;
 pub use tickets::{ArchiveWrite, ClientHistory, TicketContent, TicketPatch};
 
 use crate::error::AppError;
+use tickets::to_store_error;
 
 /// Short enough that a webhook still answers within its 5 s budget when the database is down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -132,6 +136,7 @@ pub struct Store {
     database: Database,
     clients: Collection<ClientDoc>,
     tickets: Collection<TicketDoc>,
+    transactions: Collection<TransactionRecord>,
     actions: Collection<ledger::ActionDoc>,
     locks: Collection<locks::LockDoc>,
     indexes: std::sync::Arc<OnceCell<()>>,
@@ -157,6 +162,7 @@ impl Store {
         Self {
             clients: database.collection(documents::CLIENTS),
             tickets: database.collection(documents::TICKETS),
+            transactions: database.collection(documents::TRANSACTIONS),
             actions: database.collection(documents::WEBHOOK_ACTIONS),
             locks: database.collection(documents::TICKET_LOCKS),
             database,
@@ -183,11 +189,31 @@ impl Store {
                 self.tickets
                     .create_index(index(doc! {"clientIdentifier": 1, "ticketId": 1}, false))
                     .await?;
+                self.transactions
+                    .create_index(index(doc! {"ticketId": 1, "id": 1}, true))
+                    .await?;
+                self.transactions
+                    .create_index(index(doc! {"ticketId": 1, "dateTime": 1, "id": 1}, false))
+                    .await?;
                 Ok::<_, StoreError>(())
             })
             .await
             .map(|_| ())
     }
+}
+
+/// The distinct integer values of `field` among the documents `filter` matches.
+async fn distinct_i64<T: Send + Sync>(
+    collection: &Collection<T>,
+    field: &str,
+    filter: mongodb::bson::Document,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(collection
+        .distinct(field, filter)
+        .await?
+        .iter()
+        .filter_map(|value| value.as_i64())
+        .collect())
 }
 
 fn index(keys: mongodb::bson::Document, unique: bool) -> IndexModel {

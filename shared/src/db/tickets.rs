@@ -65,7 +65,7 @@ impl Store {
             client_name: content.client_name,
             ticket_opening_date: content.ticket_opening_date,
             protocol_type: content.protocol_type,
-            transactions: content.transactions,
+            transaction_count: content.transactions.len() as u64,
             closed_at: content.closed_at,
             tags: content.tags,
             archived_at: None,
@@ -80,6 +80,8 @@ impl Store {
             }
             Err(error) => return Err(error.into()),
         }
+        self.replace_transactions(ticket.ticket_id, &content.transactions)
+            .await?;
         self.clients
             .update_one(
                 doc! {"identifier": &ticket.client_identifier},
@@ -92,8 +94,28 @@ impl Store {
         Ok(ticket)
     }
 
+    /// The ticket, without its transactions (see `transactions_page`). A ticket written
+    /// before transactions had documents of their own is moved to them first.
     pub async fn get_ticket(&self, ticket_id: i64) -> Result<Option<TicketDoc>, StoreError> {
-        Ok(self.tickets.find_one(doc! {"ticketId": ticket_id}).await?)
+        let raw = self
+            .tickets
+            .clone_with_type::<Document>()
+            .find_one(doc! {"ticketId": ticket_id})
+            .await?;
+        let Some(mut raw) = raw else {
+            return Ok(None);
+        };
+        if let Some(embedded) = raw.remove("transactions") {
+            self.move_embedded_transactions(ticket_id, &embedded)
+                .await?;
+            raw.insert(
+                "transactionCount",
+                self.count_transactions(ticket_id).await? as i64,
+            );
+        }
+        Ok(Some(
+            bson::from_document(raw).map_err(|e| StoreError::Database(e.into()))?,
+        ))
     }
 
     /// A client's tickets in id order, without their transactions (a page of full tickets
@@ -146,11 +168,12 @@ impl Store {
         if let Some(protocol) = patch.protocol_type {
             put("protocolType", Bson::String(protocol));
         }
-        if let Some(transactions) = patch.transactions {
-            put(
-                "transactions",
-                bson::to_bson(&transactions).map_err(to_store_error)?,
-            );
+        if let Some(transactions) = &patch.transactions {
+            if self.get_ticket(ticket_id).await?.is_none() {
+                return Ok(None);
+            }
+            self.replace_transactions(ticket_id, transactions).await?;
+            put("transactionCount", Bson::Int64(transactions.len() as i64));
         }
         if let Some(closed_at) = patch.closed_at {
             put(
@@ -180,6 +203,7 @@ impl Store {
                 doc! {"$pull": {"tickets": ticket_id}, "$set": {"updatedAt": DateTime::now()}},
             )
             .await?;
+        self.delete_transactions(ticket_id).await?;
         let deleted = self
             .tickets
             .delete_one(doc! {"ticketId": ticket_id})
@@ -187,41 +211,39 @@ impl Store {
         Ok(deleted.deleted_count > 0)
     }
 
-    /// Archives a ticket: merges it into what is stored, then upserts its client with the
-    /// ticket id added once. Transactions are keyed by id: a stored one is never removed or
-    /// replaced, new ones are added. A ticket already marked scrambled is never rewritten.
-    /// Safe to repeat; each write is acknowledged by a majority before the next starts, and
-    /// the whole is complete only when this returns `Ok`. Two archives of one ticket must not
-    /// run at once (see `lock_ticket`): the merge reads, then writes.
+    /// Archives a ticket: adds its new transactions (a stored one is never removed or
+    /// replaced), upserts the ticket, then upserts its client with the ticket id added once.
+    /// A ticket already marked scrambled is never rewritten. Safe to repeat; each write is
+    /// acknowledged by a majority before the next starts, and the whole is complete only when
+    /// this returns `Ok`. Two archives of one ticket must not run at once (`lock_ticket`).
     pub async fn archive_ticket(&self, ticket: &TicketContent) -> Result<ArchiveWrite, StoreError> {
         self.ensure_indexes().await?;
-        const ATTEMPTS: usize = 3;
-        let mut attempt = 1;
-        let added = loop {
-            let stored = self.get_ticket(ticket.ticket_id).await?;
-            if stored.as_ref().is_some_and(|t| t.scrambled_at.is_some()) {
-                return Ok(ArchiveWrite::AlreadyScrambled);
-            }
-            let stored = stored.map(|t| t.transactions).unwrap_or_default();
-            let before = stored.len();
-            let merged = merge_transactions(stored, &ticket.transactions);
-            let added = merged.len() - before;
-            // The filter refuses a ticket marked scrambled since the read: the upsert then
-            // collides with it on the unique ticketId and nothing is written.
-            match self
-                .tickets
+        let stored = self.get_ticket(ticket.ticket_id).await?;
+        if stored.as_ref().is_some_and(|t| t.scrambled_at.is_some()) {
+            return Ok(ArchiveWrite::AlreadyScrambled);
+        }
+        // Transactions first: a ticket is never stored without those it was archived with.
+        let added = self
+            .add_new_transactions(ticket.ticket_id, &ticket.transactions)
+            .await?;
+        let count = self.count_transactions(ticket.ticket_id).await?;
+        // The filter refuses a ticket marked scrambled since the read: the upsert then collides
+        // with it on the unique ticketId and nothing is written.
+        let written = upsert_retrying_duplicates(Entity::Ticket, || {
+            self.tickets
                 .update_one(
                     doc! {"ticketId": ticket.ticket_id, "scrambledAt": Bson::Null},
-                    ticket_update(ticket, &merged)?,
+                    ticket_update(ticket, count),
                 )
                 .upsert(true)
-                .await
-            {
-                Ok(_) => break added,
-                Err(error) if is_duplicate_key(&error) && attempt < ATTEMPTS => attempt += 1,
-                Err(error) => return Err(error.into()),
-            }
-        };
+                .into_future()
+        })
+        .await;
+        match written {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists(_)) => return Ok(ArchiveWrite::AlreadyScrambled),
+            Err(error) => return Err(error),
+        }
         let now = DateTime::now();
         let mut set = doc! {"updatedAt": now};
         let mut set_on_insert = doc! {"createdAt": now};
@@ -234,7 +256,7 @@ impl Store {
             "$setOnInsert": set_on_insert,
             "$addToSet": {"tickets": ticket.ticket_id},
         };
-        upsert_retrying_duplicates(|| {
+        upsert_retrying_duplicates(Entity::Client, || {
             self.clients
                 .update_one(
                     doc! {"identifier": &ticket.client_identifier},
@@ -283,7 +305,7 @@ impl Store {
 
 /// Two concurrent upserts of the same new key can both try to insert; the loser gets a
 /// duplicate key error and succeeds as an update when tried again.
-async fn upsert_retrying_duplicates<F, Fut>(mut upsert: F) -> Result<(), StoreError>
+async fn upsert_retrying_duplicates<F, Fut>(entity: Entity, mut upsert: F) -> Result<(), StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = mongodb::error::Result<mongodb::results::UpdateResult>>,
@@ -294,18 +316,18 @@ where
         match upsert().await {
             Ok(_) => return Ok(()),
             Err(error) if is_duplicate_key(&error) && attempt < ATTEMPTS => attempt += 1,
+            Err(error) if is_duplicate_key(&error) => {
+                return Err(StoreError::AlreadyExists(entity));
+            }
             Err(error) => return Err(error.into()),
         }
     }
 }
 
 /// The `$set` of an archive write; `archivedAt` says when it was last written.
-fn ticket_update(
-    ticket: &TicketContent,
-    transactions: &[TransactionDoc],
-) -> Result<Document, StoreError> {
+fn ticket_update(ticket: &TicketContent, transaction_count: u64) -> Document {
     let now = DateTime::now();
-    Ok(doc! {
+    doc! {
         "$set": {
             "clientIdentifier": &ticket.client_identifier,
             "clientName": ticket.client_name.as_deref(),
@@ -313,61 +335,14 @@ fn ticket_update(
             "protocolType": &ticket.protocol_type,
             "closedAt": ticket.closed_at,
             "tags": &ticket.tags,
-            "transactions": bson::to_bson(transactions).map_err(to_store_error)?,
+            "transactionCount": transaction_count as i64,
             "archivedAt": now,
             "updatedAt": now,
         },
         "$setOnInsert": {"createdAt": now},
-    })
+    }
 }
 
-/// Stored transactions as they are, plus those whose id is new, in time order.
-fn merge_transactions(
-    mut stored: Vec<TransactionDoc>,
-    received: &[TransactionDoc],
-) -> Vec<TransactionDoc> {
-    let known: std::collections::HashSet<i64> = stored.iter().map(|t| t.id).collect();
-    stored.extend(received.iter().filter(|t| !known.contains(&t.id)).cloned());
-    stored.sort_by_key(|t| (t.date_time, t.id));
-    stored
-}
-
-fn to_store_error(error: bson::ser::Error) -> StoreError {
+pub(super) fn to_store_error(error: bson::ser::Error) -> StoreError {
     StoreError::Database(error.into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn transaction(id: i64, at: i64, text: &str) -> TransactionDoc {
-        TransactionDoc {
-            id,
-            guid: None,
-            date_time: DateTime::from_millis(at),
-            kind: "Message".into(),
-            text: text.into(),
-            html: String::new(),
-            from_protocol_type: None,
-            sender_name: None,
-            sender_type: None,
-            attachments: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn a_merge_keeps_every_stored_transaction_as_it_is_and_adds_the_new_ones_in_time_order() {
-        let stored = vec![transaction(1, 10, "hello"), transaction(3, 30, "bye")];
-        let received = [
-            transaction(1, 10, "*****"),
-            transaction(2, 20, "in between"),
-            transaction(4, 40, "late"),
-        ];
-        let merged = merge_transactions(stored, &received);
-        let seen: Vec<(i64, &str)> = merged.iter().map(|t| (t.id, t.text.as_str())).collect();
-        assert_eq!(
-            seen,
-            vec![(1, "hello"), (2, "in between"), (3, "bye"), (4, "late")]
-        );
-    }
 }

@@ -5,7 +5,7 @@ pub mod inbound;
 pub mod models;
 pub mod time;
 
-pub use client::{Deadline, GlassixClient, GlassixError, RetryPolicy};
+pub use client::{Deadline, DownloadError, Downloaded, GlassixClient, GlassixError, RetryPolicy};
 pub use models::{
     EventName, Participant, ParticipantType, ProtocolType, Ticket, TicketState, Transaction,
     TransactionType,

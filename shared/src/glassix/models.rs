@@ -201,6 +201,9 @@ pub struct Transaction {
 pub struct Attachment {
     #[serde(default)]
     pub id: Option<i64>,
+    /// A pre-signed download link that expires after a few hours: used at once, never stored.
+    #[serde(default)]
+    pub uri: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]

@@ -118,9 +118,21 @@ struct Live {
 }
 
 impl LiveTicket {
-    /// Mounts GET and DELETE scramble for `ticket["id"]` on the stub.
-    pub async fn mount(stub: &GlassixStub, ticket: serde_json::Value) -> Self {
+    /// Mounts GET and DELETE scramble for `ticket["id"]` on the stub, and serves every
+    /// attachment's file from the stub at `/files/{ticket}/{transaction}/{attachment}` (the
+    /// attachment's `uri` is rewritten to it, as Glassix hands out its own pre-signed links),
+    /// 1 KiB of bytes derived from the path unless [`LiveTicket::serve_file`] says otherwise.
+    pub async fn mount(stub: &GlassixStub, mut ticket: serde_json::Value) -> Self {
         let id = ticket["id"].as_i64().expect("the ticket has an id");
+        let files = link_files(&mut ticket, &stub.server.uri());
+        for path in files {
+            let bytes = sample_bytes(&path, 1024);
+            Mock::given(method("GET"))
+                .and(wiremock::matchers::path(path))
+                .respond_with(ResponseTemplate::new(200).set_body_raw(bytes, "image/jpeg"))
+                .mount(&stub.server)
+                .await;
+        }
         let live = Self(std::sync::Arc::new(std::sync::Mutex::new(Live {
             ticket,
             gets: 0,
@@ -137,6 +149,65 @@ impl LiveTicket {
         )
         .await;
         live
+    }
+
+    /// Serves `bytes` as the file of an attachment (ahead of the default 1 KiB).
+    pub async fn serve_file(
+        &self,
+        stub: &GlassixStub,
+        transaction_id: i64,
+        attachment_id: i64,
+        response: impl Respond + 'static,
+    ) {
+        let path = file_path(self.id(), transaction_id, attachment_id);
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path(path))
+            .respond_with(response)
+            .with_priority(2)
+            .mount(&stub.server)
+            .await;
+    }
+
+    /// Points an attachment's link somewhere else (a server that misbehaves).
+    pub fn link_attachment(&self, transaction_id: i64, attachment_id: i64, uri: &str) {
+        let mut live = self.lock();
+        for transaction in live.ticket["transactions"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if transaction["id"] != transaction_id {
+                continue;
+            }
+            for attachment in transaction["attachments"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                if attachment["id"] == attachment_id {
+                    attachment["uri"] = uri.into();
+                }
+            }
+        }
+    }
+
+    /// How many times an attachment's file was requested.
+    pub async fn file_requests(
+        &self,
+        stub: &GlassixStub,
+        transaction_id: i64,
+        attachment_id: i64,
+    ) -> usize {
+        let path = file_path(self.id(), transaction_id, attachment_id);
+        stub.all_received()
+            .await
+            .iter()
+            .filter(|r| r.url.path() == path)
+            .count()
+    }
+
+    fn id(&self) -> i64 {
+        self.lock().ticket["id"].as_i64().expect("id")
     }
 
     /// Applies `change` to the ticket right after the `nth` GET (1-based) was answered.
@@ -202,6 +273,92 @@ impl Respond for LiveScramble {
         self.0.scramble_now();
         ResponseTemplate::new(self.0.lock().scramble_answer)
     }
+}
+
+/// Where the stub serves an attachment's file.
+pub fn file_path(ticket_id: i64, transaction_id: i64, attachment_id: i64) -> String {
+    format!("/files/{ticket_id}/{transaction_id}/{attachment_id}")
+}
+
+/// Points every attachment's `uri` at the stub; returns the paths to serve.
+fn link_files(ticket: &mut serde_json::Value, base: &str) -> Vec<String> {
+    let ticket_id = ticket["id"].as_i64().unwrap_or_default();
+    let mut paths = Vec::new();
+    for transaction in ticket["transactions"].as_array_mut().into_iter().flatten() {
+        let transaction_id = transaction["id"].as_i64().unwrap_or_default();
+        for attachment in transaction["attachments"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            let Some(attachment_id) = attachment["id"].as_i64() else {
+                continue;
+            };
+            let path = file_path(ticket_id, transaction_id, attachment_id);
+            attachment["uri"] = format!("{base}{path}?X-Amz-Expires=21600").into();
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// `len` bytes that differ from file to file and are not all alike.
+pub fn sample_bytes(seed: &str, len: usize) -> Vec<u8> {
+    let mut state = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// How a misbehaving file server ends its answer.
+#[derive(Debug, Clone, Copy)]
+pub enum CutBody {
+    /// `Content-Length: announced`, then only `sent` bytes and the connection closes.
+    ShortOfContentLength { announced: usize, sent: usize },
+    /// A chunked body cut in the middle of a chunk.
+    MidChunk { sent: usize },
+}
+
+/// A server that starts a 200 answer and closes the connection before its body is complete.
+/// Returns its URL.
+pub async fn cut_body_server(cut: CutBody) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0_u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let (head, sent) = match cut {
+                CutBody::ShortOfContentLength { announced, sent } => (
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: {announced}\r\n\r\n"
+                    ),
+                    sent,
+                ),
+                CutBody::MidChunk { sent } => (
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
+                        sent * 2
+                    ),
+                    sent,
+                ),
+            };
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(&vec![7_u8; sent]).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    format!("http://{address}/cut")
 }
 
 /// What Glassix's scramble leaves of a ticket: the flag set, text and names overwritten.

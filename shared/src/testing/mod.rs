@@ -1,6 +1,7 @@
 //! Test support shared by every crate's tests (feature `testing`, never in a Lambda):
 //! real database, Secrets Manager and SQS servers, fixtures, and captured log output.
 
+pub mod files;
 pub mod glassix;
 pub mod queue;
 pub mod requests;
@@ -30,6 +31,14 @@ pub async fn unreachable_store() -> Store {
     .expect("the client is built lazily")
 }
 
+/// Every transaction of a ticket as stored, in time order.
+pub async fn transactions_of(store: &Store, ticket_id: i64) -> Vec<crate::db::TransactionDoc> {
+    store
+        .all_transactions(ticket_id)
+        .await
+        .expect("transactions")
+}
+
 /// Every ticket document as stored, for comparing before and after.
 pub async fn stored_tickets(store: &Store) -> Vec<mongodb::bson::Document> {
     use futures_util::TryStreamExt;
@@ -42,6 +51,13 @@ pub async fn stored_tickets(store: &Store) -> Vec<mongodb::bson::Document> {
         .try_collect()
         .await
         .expect("collect")
+}
+
+/// A local file store in a folder of its own under the system's temporary directory.
+pub fn local_files() -> crate::files::FileStore {
+    crate::files::FileStore::local(
+        std::env::temp_dir().join(format!("ctm-files-{}", unique_database_name())),
+    )
 }
 
 pub fn unique_database_name() -> String {

@@ -39,6 +39,7 @@ pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
         budget: Duration::from_millis(4500),
         new_ticket_tags: vec!["archived-by-ctm".into()],
         archive_queue: None,
+        files: super::local_files(),
     }
 }
 
@@ -46,6 +47,7 @@ pub fn api_state(store: Store) -> ApiState {
     ApiState {
         store,
         tokens: vec![TEST_API_TOKEN.into(), "second-token-for-rotation".into()],
+        files: super::local_files(),
     }
 }
 

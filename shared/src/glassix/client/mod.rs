@@ -1,6 +1,7 @@
 //! The Glassix REST client: one `reqwest::Client`, a cached bearer token (`token`), retries
 //! bounded by a deadline the caller passes (`retry`), and the endpoints we call (`endpoints`).
 
+mod download;
 mod endpoints;
 mod retry;
 mod token;
@@ -14,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tokio::time::Instant;
 
+pub use download::{DownloadError, Downloaded};
 pub use retry::RetryPolicy;
 use token::TokenCache;
 

@@ -5,13 +5,15 @@
 //! 1. The ticket's lock, so that two jobs of one ticket never overlap.
 //! 2. GET the ticket and refuse to go on with an answer that is not this ticket, closed and
 //!    complete ([`check_answer`]).
-//! 3. Archive it, merged into what is stored.
+//! 3. Archive it, merged into what is stored, then every attachment's file (`attachments`).
 //! 4. GET it again right before the scramble. Anything new (a last message, a note) is archived
 //!    and compared again, a bounded number of times; a ticket no longer closed is left alone.
 //! 5. DELETE scramble, confirm `isScrambled`, mark `scrambledAt`.
 //!
 //! A refusal is an error: the job fails and is tried again (a 5xx for Glassix, a failed message
 //! for SQS, which ends in the dead-letter queue after its redrive count).
+
+mod attachments;
 
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use tokio::time::Instant;
 use crate::db::{ArchiveWrite, Store};
 use crate::domain::{NotArchivable, archive_record};
 use crate::error::AppError;
+use crate::files::FileStore;
 use crate::glassix::{Deadline, GlassixClient, GlassixError, Ticket, TicketState};
 use crate::job::{Outcome, glassix_unavailable, within_deadline};
 
@@ -37,6 +40,7 @@ const LEASE_MARGIN: Duration = Duration::from_secs(5);
 pub struct Archiver<'a> {
     pub store: &'a Store,
     pub glassix: &'a GlassixClient,
+    pub files: &'a FileStore,
 }
 
 impl Archiver<'_> {
@@ -100,6 +104,7 @@ impl Archiver<'_> {
                     "ticket archived"
                 ),
             }
+            self.archive_attachments(&ticket, deadline).await?;
             // Whatever was added since the GET above must be archived before the scramble.
             let again = match self.fetch(ticket_id, deadline).await? {
                 Fetched::Archivable(again) => again,
@@ -246,7 +251,7 @@ mod tests {
     #[test]
     fn the_documented_fixture_and_real_looking_answers_pass() {
         let fixture: Ticket =
-            serde_json::from_slice(include_bytes!("../fixtures/glassix/ticket.json"))
+            serde_json::from_slice(include_bytes!("../../fixtures/glassix/ticket.json"))
                 .expect("fixture");
         assert_eq!(check_answer(&fixture), Ok(()));
         for value in [

@@ -1,0 +1,99 @@
+//! `GET /tickets/{ticketId}/transactions/{transactionId}/attachments/{attachmentId}`: an
+//! archived attachment's file. 302 to a short-lived pre-signed URL where the store can sign
+//! (S3); otherwise (the local folder) the bytes, with their content type and the original file
+//! name in `Content-Disposition`. 404 for an unknown ticket, transaction or attachment, and for
+//! an attachment whose file is not archived.
+
+use std::time::Duration;
+
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::api::parse_ticket_id;
+use shared::db::Attachment;
+use shared::error::AppError;
+use shared::files::attachment_disposition;
+use shared::request::path_param;
+use shared::rest::{RestHandler, RestResult};
+use shared::state::ApiState;
+
+/// Long enough to start a download, short enough that a leaked link is soon worthless.
+const LINK_LIFETIME: Duration = Duration::from_secs(300);
+
+pub const HANDLER: RestHandler = |state, request| Box::pin(get_attachment(state, request));
+
+async fn get_attachment(state: &ApiState, request: &Request) -> RestResult {
+    let ticket_id = parse_ticket_id(&path_param(request, "ticketId")?)?;
+    let transaction_id: i64 = path_param(request, "transactionId")?
+        .parse()
+        .map_err(|_| AppError::BadRequest("transactionId must be an integer".into()))?;
+    let wanted = path_param(request, "attachmentId")?;
+    if state.store.get_ticket(ticket_id).await?.is_none() {
+        return Err(AppError::not_found("ticket"));
+    }
+    let transaction = state
+        .store
+        .get_transaction(ticket_id, transaction_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("transaction"))?;
+    let attachment =
+        find(&transaction.attachments, &wanted).ok_or_else(|| AppError::not_found("attachment"))?;
+    let stored = attachment
+        .stored
+        .as_ref()
+        .ok_or_else(|| AppError::not_found("archived file of this attachment"))?;
+    let file_name = attachment.original_file_name.as_deref().unwrap_or_default();
+    let unavailable =
+        |e: shared::files::FileError| AppError::Unavailable(format!("file store: {e}"));
+    if let Some(url) = state
+        .files
+        .presigned_download(&stored.key, file_name, &stored.content_type, LINK_LIFETIME)
+        .await
+        .map_err(unavailable)?
+    {
+        tracing::info!(ticket_id, transaction_id, "attachment link signed");
+        return respond(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)]);
+    }
+    let (object, body) = state
+        .files
+        .open(&stored.key)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| AppError::Internal("an archived file is missing from the store".into()))?;
+    let bytes = body.into_vec().await.map_err(unavailable)?;
+    respond(
+        StatusCode::OK,
+        Body::Binary(bytes),
+        &[
+            (CONTENT_TYPE, object.content_type),
+            (CONTENT_DISPOSITION, attachment_disposition(file_name)),
+        ],
+    )
+}
+
+/// The attachment an API path names: its id, or `n<position>` for one without an id.
+fn find<'a>(attachments: &'a [Attachment], wanted: &str) -> Option<&'a Attachment> {
+    attachments
+        .iter()
+        .enumerate()
+        .find(|(index, attachment)| attachment.segment(*index) == wanted)
+        .map(|(_, attachment)| attachment)
+}
+
+fn respond(
+    status: StatusCode,
+    body: Body,
+    headers: &[(lambda_http::http::HeaderName, String)],
+) -> RestResult {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let map = response.headers_mut();
+    // Archived files are personal data: no shared cache keeps them.
+    map.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    for (name, value) in headers {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| AppError::Internal("a header value is not valid".into()))?;
+        map.insert(name.clone(), value);
+    }
+    Ok(response)
+}
