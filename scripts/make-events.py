@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per HTTP function,
-and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
+for `reconcile-closed-tickets` the scheduled EventBridge event, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
 `sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
 
 REST events carry the local development token `local-dev-token`; webhook events carry the
@@ -127,13 +127,29 @@ def sqs_event():
     }]}
 
 
+def scheduled_event():
+    """The EventBridge event a `rate(...)` schedule delivers to reconcile-closed-tickets."""
+    return {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2024-03-10T09:15:00Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/client-ticket-manager-ReconcileSchedule"],
+        "detail": {},
+    }
+
+
 def main():
     out = ROOT / "events"
     out.mkdir(exist_ok=True)
     for binary, spec in EVENTS.items():
         (out / f"{binary}.json").write_text(json.dumps(event(*spec), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "archive-worker.json").write_text(json.dumps(sqs_event(), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    print(f"wrote {len(EVENTS) + 1} events to {out}")
+    (out / "reconcile-closed-tickets.json").write_text(json.dumps(scheduled_event(), indent=2) + "\n", "utf-8")
+    print(f"wrote {len(EVENTS) + 2} events to {out}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ pub mod keys {
     pub const NEW_TICKET_TAGS: &str = "NEW_TICKET_TAGS";
     pub const WEBHOOK_BUDGET_MS: &str = "WEBHOOK_BUDGET_MS";
     pub const ARCHIVE_QUEUE_URL: &str = "ARCHIVE_QUEUE_URL";
+    pub const RECONCILE_SINCE: &str = "RECONCILE_SINCE";
+    pub const RECONCILE_DRY_RUN: &str = "RECONCILE_DRY_RUN";
     pub const FILES_BUCKET: &str = "FILES_BUCKET";
     pub const FILES_DIR: &str = "FILES_DIR";
 }
@@ -61,6 +63,10 @@ pub struct Config {
     pub new_ticket_tags: Vec<String>,
     /// The SQS FIFO queue of archive jobs; without it the webhook runs each job inline.
     pub archive_queue_url: Option<String>,
+    /// Where reconciliation's first run starts (RFC 3339); default: 7 days back.
+    pub reconcile_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Reconciliation lists what it would archive and changes nothing.
+    pub reconcile_dry_run: bool,
     /// The S3 bucket of archived attachment files; without it they go to [`Self::files_dir`].
     pub files_bucket: Option<String>,
     /// The folder of archived attachment files when no bucket is set (development); `None`:
@@ -124,6 +130,24 @@ impl Config {
                 .map(split_list)
                 .unwrap_or_default(),
             archive_queue_url: get(keys::ARCHIVE_QUEUE_URL).map(str::to_owned),
+            reconcile_since: match get(keys::RECONCILE_SINCE) {
+                None => None,
+                Some(raw) => Some(
+                    chrono::DateTime::parse_from_rfc3339(raw)
+                        .map_err(|_| ConfigError::Malformed {
+                            key: keys::RECONCILE_SINCE,
+                            reason: "expected an RFC 3339 date, e.g. 2024-01-01T00:00:00Z".into(),
+                        })?
+                        .with_timezone(&chrono::Utc),
+                ),
+            },
+            reconcile_dry_run: match get(keys::RECONCILE_DRY_RUN) {
+                None => false,
+                Some(raw) => raw.parse().map_err(|_| ConfigError::Malformed {
+                    key: keys::RECONCILE_DRY_RUN,
+                    reason: "expected true or false".into(),
+                })?,
+            },
             files_bucket: get(keys::FILES_BUCKET).map(str::to_owned),
             files_dir: get(keys::FILES_DIR).map(str::to_owned),
             glassix: glassix_settings(&get),

@@ -14,6 +14,7 @@ pub mod glassix;
 pub mod job;
 pub mod pagination;
 pub mod queue;
+pub mod reconcile;
 pub mod request;
 pub mod response;
 pub mod rest;

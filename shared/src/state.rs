@@ -122,3 +122,35 @@ fn glassix_client(config: &Config) -> Result<GlassixClient, AppError> {
 async fn connect(config: &Config) -> Result<Store, AppError> {
     Ok(Store::connect(config.mongodb_uri.expose_secret(), &config.mongodb_database).await?)
 }
+
+/// State of the scheduled reconciliation: the archive job's, the queue, and its settings.
+pub struct ReconcileState {
+    pub worker: WorkerState,
+    pub queue: Option<ArchiveQueue>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub dry_run: bool,
+}
+
+impl ReconcileState {
+    pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        let queue = match &config.archive_queue_url {
+            Some(url) => Some(ArchiveQueue::from_env(url).await),
+            None => None,
+        };
+        Ok(Self {
+            since: config.reconcile_since,
+            dry_run: config.reconcile_dry_run,
+            queue,
+            worker: WorkerState::from_config(config).await?,
+        })
+    }
+
+    pub fn reconciler(&self) -> crate::reconcile::Reconciler<'_> {
+        crate::reconcile::Reconciler {
+            archiver: self.worker.archiver(),
+            queue: self.queue.as_ref(),
+            since: self.since,
+            dry_run: self.dry_run,
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use shared::config::Config;
 use shared::error::AppError;
 use shared::queue::ArchiveQueue;
-use shared::state::{ApiState, WebhookState, WorkerState};
+use shared::state::{ApiState, ReconcileState, WebhookState, WorkerState};
 
 pub use server::LocalApi;
 
@@ -57,4 +57,18 @@ pub async fn archive_poller(
 
 fn describe(error: AppError) -> String {
     format!("{error}: {}", error.detail().unwrap_or_default())
+}
+
+/// One reconciliation pass, as the schedule runs it; prints its report as JSON.
+pub async fn reconcile_once(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let state = ReconcileState::from_config(config)
+        .await
+        .map_err(describe)?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+    let report = state
+        .reconciler()
+        .run_and_report(chrono::Utc::now(), deadline)
+        .await;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }

@@ -5,6 +5,10 @@ use std::sync::Arc;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     lambda_http::tracing::init_default_subscriber();
     let config = shared::config::Config::load().await?;
+    // `local-api reconcile`: one reconciliation pass against the configured Glassix, then exit.
+    if std::env::args().nth(1).as_deref() == Some("reconcile") {
+        return local_api::reconcile_once(config).await;
+    }
     let template = std::fs::read_to_string(local_api::template_path())?;
     if let Some((queue, worker)) = local_api::archive_poller(&config).await? {
         tokio::spawn(local_api::poller::run(queue, worker));

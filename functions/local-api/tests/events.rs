@@ -37,6 +37,14 @@ async fn glassix_answering_everything() -> GlassixStub {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
         .mount(&stub.server)
         .await;
+    Mock::given(method("GET"))
+        .and(path_regex(format!("^{BASE_PATH}/tickets/list$")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"tickets": [], "paging": {}})),
+        )
+        .mount(&stub.server)
+        .await;
     Mock::given(method("POST"))
         .and(path_regex(format!("^{BASE_PATH}/tickets/addnote/\\d+$")))
         .respond_with(ResponseTemplate::new(200))
@@ -49,7 +57,7 @@ async fn glassix_answering_everything() -> GlassixStub {
 async fn every_event_file_runs_through_its_handler() {
     let events_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let files: usize = std::fs::read_dir(&events_dir).expect("events/").count();
-    assert_eq!(files, ORDER.len() + 1, "one event per function");
+    assert_eq!(files, ORDER.len() + 2, "one event per function");
 
     let stub = glassix_answering_everything().await;
     let store = testing::store().await;
@@ -98,6 +106,21 @@ async fn every_event_file_runs_through_its_handler() {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let response = archive_worker::handle(&worker, event, deadline).await;
     assert!(response.batch_item_failures.is_empty());
+
+    // The schedule's event: a reconciliation run that finds nothing new (an empty list).
+    let text = std::fs::read_to_string(events_dir.join("reconcile-closed-tickets.json"))
+        .expect("event file");
+    let event: serde_json::Value = serde_json::from_str(&text).expect("an EventBridge event");
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    let reconcile = shared::state::ReconcileState {
+        worker,
+        queue: None,
+        since: None,
+        dry_run: false,
+    };
+    let run_until = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let report = reconcile_closed_tickets::handle(&reconcile, event, run_until).await;
+    assert_eq!(report.stopped, "caught up");
     assert_eq!(
         stub.received("DELETE", "tickets/scramble/48213977")
             .await

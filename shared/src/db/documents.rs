@@ -8,6 +8,7 @@ pub const TICKETS: &str = "tickets";
 pub const TRANSACTIONS: &str = "transactions";
 pub const WEBHOOK_ACTIONS: &str = "webhook_actions";
 pub const TICKET_LOCKS: &str = "ticket_locks";
+pub const CHECKPOINTS: &str = "checkpoints";
 
 /// A customer, keyed by their channel address (phone digits or email).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

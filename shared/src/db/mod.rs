@@ -1,6 +1,7 @@
 //! MongoDB store on the official driver. Works against MongoDB and FerretDB alike: no
 //! multi-document transactions; every multi-document write is idempotent instead.
 
+pub mod checkpoints;
 mod clients;
 pub mod documents;
 pub mod ledger;
@@ -139,6 +140,7 @@ pub struct Store {
     transactions: Collection<TransactionRecord>,
     actions: Collection<ledger::ActionDoc>,
     locks: Collection<locks::LockDoc>,
+    checkpoints: Collection<checkpoints::Checkpoint>,
     indexes: std::sync::Arc<OnceCell<()>>,
 }
 
@@ -165,6 +167,7 @@ impl Store {
             transactions: database.collection(documents::TRANSACTIONS),
             actions: database.collection(documents::WEBHOOK_ACTIONS),
             locks: database.collection(documents::TICKET_LOCKS),
+            checkpoints: database.collection(documents::CHECKPOINTS),
             database,
             indexes: Default::default(),
         }

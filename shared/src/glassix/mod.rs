@@ -5,8 +5,10 @@ pub mod inbound;
 pub mod models;
 pub mod time;
 
-pub use client::{Deadline, DownloadError, Downloaded, GlassixClient, GlassixError, RetryPolicy};
+pub use client::{
+    Deadline, DownloadError, Downloaded, GlassixClient, GlassixError, ListPage, RetryPolicy,
+};
 pub use models::{
-    EventName, Participant, ParticipantType, ProtocolType, Ticket, TicketState, Transaction,
-    TransactionType,
+    EventName, Participant, ParticipantType, ProtocolType, Ticket, TicketList, TicketState,
+    Transaction, TransactionType,
 };

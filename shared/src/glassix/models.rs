@@ -214,6 +214,43 @@ pub struct Attachment {
     pub is_embedded: bool,
 }
 
+/// A page of `GET /tickets/list`: tickets without transactions, and the next page's URL.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TicketList {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tickets: Vec<ListedTicket>,
+    #[serde(default)]
+    pub paging: Option<Paging>,
+}
+
+impl TicketList {
+    /// The next page's URL; none on the last page (`paging` empty or without `next`).
+    pub fn next(&self) -> Option<&str> {
+        self.paging
+            .as_ref()
+            .and_then(|p| p.next.as_deref())
+            .filter(|next| !next.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Paging {
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+/// What reconciliation reads of a listed ticket. Lenient: one odd ticket must not make the
+/// page fail, so everything but the id is optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedTicket {
+    pub id: i64,
+    #[serde(default)]
+    pub state: Option<TicketState>,
+    #[serde(default)]
+    pub is_scrambled: bool,
+}
+
 /// The token endpoint's answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TokenResponse {

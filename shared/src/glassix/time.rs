@@ -20,6 +20,12 @@ fn is_real(instant: DateTime<Utc>) -> bool {
     instant.year() > 1
 }
 
+/// The `dd/MM/yyyy HH:mm:ss:ff` of `tickets/list` (UTC, hundredths of a second after a colon).
+pub fn list_format(instant: DateTime<Utc>) -> String {
+    let hundredths = instant.timestamp_subsec_millis() / 10;
+    format!("{}:{hundredths:02}", instant.format("%d/%m/%Y %H:%M:%S"))
+}
+
 /// Serde helper for an optional Glassix datetime: absent, `null`, empty and the sentinel are
 /// all `None`.
 pub fn lenient<'de, D>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error>
@@ -74,6 +80,18 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(parse(raw).expect(raw), Some(expected), "{raw}");
         }
+    }
+
+    #[test]
+    fn the_list_format_is_day_first_with_hundredths_after_a_colon() {
+        assert_eq!(
+            list_format(utc(2023, 7, 1, 0, 0, 0, 0)),
+            "01/07/2023 00:00:00:00"
+        );
+        assert_eq!(
+            list_format(utc(2024, 3, 10, 9, 2, 11, 903_456_000)),
+            "10/03/2024 09:02:11:90"
+        );
     }
 
     #[test]

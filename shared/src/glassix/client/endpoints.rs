@@ -4,7 +4,21 @@ use http::Method;
 use serde::Serialize;
 
 use super::{Deadline, GlassixClient, GlassixError, json};
-use crate::glassix::models::Ticket;
+use crate::glassix::models::{Ticket, TicketList};
+use crate::glassix::time::list_format;
+
+/// Which page of `GET /tickets/list` to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListPage {
+    /// The first page of closed tickets whose open, close or last activity falls between
+    /// `since` and `until` (at most one calendar month apart, Glassix's rule).
+    First {
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// A `paging.next` URL from the previous page, used as given (valid for 24 hours).
+    Next(String),
+}
 
 impl GlassixClient {
     /// `GET /tickets/get/{id}`: the full ticket, transactions included.
@@ -15,6 +29,29 @@ impl GlassixClient {
     ) -> Result<Ticket, GlassixError> {
         let path = format!("tickets/get/{ticket_id}");
         let body = self.call(Method::GET, &path, None, deadline).await?;
+        serde_json::from_slice(&body).map_err(|e| GlassixError::Decode(e.to_string()))
+    }
+
+    /// `GET /tickets/list`: one page (at most 100) of closed tickets, without transactions.
+    pub async fn list_closed_tickets(
+        &self,
+        page: &ListPage,
+        deadline: Deadline,
+    ) -> Result<TicketList, GlassixError> {
+        let url = match page {
+            ListPage::First { since, until } => {
+                let mut url = self.url("tickets/list")?;
+                url.query_pairs_mut()
+                    .append_pair("since", &list_format(*since))
+                    .append_pair("until", &list_format(*until))
+                    .append_pair("ticketState", "Closed");
+                url
+            }
+            ListPage::Next(next) => self.same_origin(next)?,
+        };
+        let body = self
+            .call_url(Method::GET, url, "tickets/list", None, deadline)
+            .await?;
         serde_json::from_slice(&body).map_err(|e| GlassixError::Decode(e.to_string()))
     }
 

@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 pub use download::{DownloadError, Downloaded};
+pub use endpoints::ListPage;
 pub use retry::RetryPolicy;
 use token::TokenCache;
 
@@ -71,7 +72,7 @@ impl GlassixClient {
         self
     }
 
-    /// An authenticated call. A 401 renews the token once and repeats the call once.
+    /// An authenticated call to a path below the API base.
     async fn call(
         &self,
         method: Method,
@@ -79,7 +80,20 @@ impl GlassixClient {
         body: Option<Bytes>,
         deadline: Deadline,
     ) -> Result<Bytes, GlassixError> {
-        let url = self.url(path)?;
+        self.call_url(method, self.url(path)?, path, body, deadline)
+            .await
+    }
+
+    /// An authenticated call to `url` (`path` names it in logs). A 401 renews the token once
+    /// and repeats the call once.
+    async fn call_url(
+        &self,
+        method: Method,
+        url: url::Url,
+        path: &str,
+        body: Option<Bytes>,
+        deadline: Deadline,
+    ) -> Result<Bytes, GlassixError> {
         let mut renewed = false;
         loop {
             let token = self.token(deadline).await?;
@@ -148,6 +162,19 @@ impl GlassixClient {
             SecretString::from(response.access_token),
             token::lifetime(response.expires_in),
         ))
+    }
+
+    /// A URL Glassix handed out (a next page), accepted only on the API's own origin: our
+    /// token is never sent anywhere else.
+    fn same_origin(&self, raw: &str) -> Result<url::Url, GlassixError> {
+        let url =
+            url::Url::parse(raw).map_err(|_| GlassixError::Decode("bad next-page URL".into()))?;
+        if url.origin() != self.settings.base_url.origin() {
+            return Err(GlassixError::Decode(
+                "the next-page URL is not on the Glassix API's origin".into(),
+            ));
+        }
+        Ok(url)
     }
 
     fn url(&self, path: &str) -> Result<url::Url, GlassixError> {

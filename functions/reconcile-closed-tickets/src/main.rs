@@ -1,0 +1,8 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::runtime::run_event(
+        shared::state::ReconcileState::from_config,
+        reconcile_closed_tickets::handle,
+    )
+    .await
+}
