@@ -39,17 +39,15 @@ fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     T::deserialize(value).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
 }
 
-/// A path parameter, percent-decoded. API Gateway HTTP APIs already decode them; decoding
-/// again is harmless because identifiers may not contain `%`.
+/// A path parameter as API Gateway hands it over: already percent-decoded, exactly once.
+/// Decoding it again would make an identifier holding `%` unreachable, and
+/// `/clients/a%2541%40x.com` would name `aA@x.com` instead of `a%41@x.com`.
 pub fn path_param(request: &Request, name: &str) -> Result<String, AppError> {
-    let raw = request
+    request
         .path_parameters_ref()
         .and_then(|params| params.first(name))
-        .ok_or_else(|| AppError::BadRequest(format!("path parameter {name} is missing")))?;
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| AppError::BadRequest(format!("path parameter {name} is not valid UTF-8")))
+        .map(str::to_owned)
+        .ok_or_else(|| AppError::BadRequest(format!("path parameter {name} is missing")))
 }
 
 pub fn query_param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

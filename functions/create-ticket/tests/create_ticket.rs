@@ -23,11 +23,7 @@ async fn a_ticket_is_created_for_an_existing_client_and_listed_on_it() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "dana+vip@example.com", None).await;
 
-    let response = handle(
-        &state,
-        post("dana%2Bvip%40example.com", ticket_body(48213977)),
-    )
-    .await;
+    let response = handle(&state, post("dana+vip@example.com", ticket_body(48213977))).await;
 
     assert_eq!(response.status(), 201, "{}", json_body(&response));
     let body = json_body(&response);

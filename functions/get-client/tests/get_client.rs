@@ -19,7 +19,7 @@ async fn a_client_is_found_by_its_url_encoded_identifier() {
     let response = handle(
         &state,
         ApiRequest::new("GET", "/clients/dana%2Bvip%40example.com")
-            .path("identifier", "dana%2Bvip%40example.com")
+            .path("identifier", "dana+vip@example.com")
             .build(),
     )
     .await;

@@ -88,3 +88,82 @@ async fn webhooks_without_glassix_settings_answer_503() {
         .expect("POST");
     assert_eq!(response.status(), 503);
 }
+
+#[tokio::test]
+async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
+    use shared::db::TicketContent;
+    use shared::db::bson::DateTime;
+    let store = testing::store().await;
+    // Identifiers as the archive may write them (it does not apply the REST rules).
+    let identifiers = [
+        "a%41@x.com",
+        "aA@x.com",
+        "dana+vip@example.com",
+        "דנה כהן@example.com",
+        "a/b",
+    ];
+    for (n, identifier) in identifiers.iter().enumerate() {
+        store
+            .archive_ticket(&TicketContent {
+                ticket_id: 900 + n as i64,
+                client_identifier: (*identifier).into(),
+                client_name: None,
+                ticket_opening_date: DateTime::from_millis(1_710_058_542_370),
+                protocol_type: "WhatsApp".into(),
+                closed_at: None,
+                tags: Vec::new(),
+                transactions: Vec::new(),
+            })
+            .await
+            .expect("archived");
+    }
+    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
+    let mut api = api_state(store.clone());
+    api.tokens = vec![TEST_API_TOKEN.into()];
+    let app = Arc::new(
+        LocalApi::new(
+            from_template(&template).expect("routes"),
+            States {
+                api,
+                webhooks: None,
+            },
+        )
+        .expect("app"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(app.serve(listener));
+    let http = reqwest::Client::new();
+    let token = format!("Bearer {TEST_API_TOKEN}");
+    let encoded = |identifier: &str| {
+        percent_encoding::utf8_percent_encode(identifier, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+    };
+
+    for identifier in identifiers {
+        let response = http
+            .get(format!("{base}/clients/{}", encoded(identifier)))
+            .header("authorization", &token)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), 200, "{identifier}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["identifier"], identifier);
+    }
+
+    let deleted = http
+        .delete(format!("{base}/clients/a%2541%40x.com"))
+        .header("authorization", &token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(store.get_client("a%41@x.com").await.expect("read"), None);
+    assert!(
+        store.get_client("aA@x.com").await.expect("read").is_some(),
+        "a different client is untouched"
+    );
+}
