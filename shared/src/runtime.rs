@@ -37,7 +37,7 @@ where
     Handler: Fn(&'static S, Request) -> Fut + Send + Sync,
     Fut: Future<Output = Response<Body>> + Send,
 {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let state = cold_start(init).await?;
     lambda_http::run(service_fn(move |request| {
         let response = handler(state, request);
@@ -65,7 +65,7 @@ where
     Handler: Fn(&'static S, E, crate::glassix::Deadline) -> Fut,
     Fut: Future<Output = R>,
 {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let state = cold_start(init).await?;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| {
         let left = event
@@ -78,6 +78,35 @@ where
         async move { Ok::<_, Infallible>(response.await) }
     }))
     .await
+}
+
+/// Logs to stdout, JSON when Lambda's log format says so, at the level Lambda's advanced
+/// logging controls set (`AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO) for this
+/// service's own logs (`shared`, which never logs secrets or personal data at any level).
+/// Every other crate is capped at INFO whatever is configured: at TRACE the Lambda runtime logs
+/// each raw event (the `Authorization` header, webhook signatures, bodies with names and phone
+/// numbers) and the HTTP and AWS clients log requests and answers (a secret's value).
+pub fn init_logging() {
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+    let configured = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let others = configured.min(LevelFilter::INFO);
+    // A bare level applies to every target; `shared=` overrides it for our own logs.
+    let filter = EnvFilter::builder().parse_lossy(format!("{others},shared={configured}"));
+    let builder = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // A second initialisation (local-api in tests) is harmless: the first subscriber stays.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Loads the configuration and builds the state, kept for the life of the process.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::runtime::init_logging();
     let config = shared::config::Config::load().await?;
     // `local-api reconcile`: one reconciliation pass against the configured Glassix, then exit.
     if std::env::args().nth(1).as_deref() == Some("reconcile") {
