@@ -407,3 +407,37 @@ async fn logs_name_ids_and_outcomes_but_no_personal_data() {
         );
     }
 }
+
+#[tokio::test]
+async fn fields_in_shapes_nobody_expected_never_refuse_the_delivery() {
+    let stub = GlassixStub::start().await;
+    LiveTicket::mount(&stub, ticket_json()).await;
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+    // A null key, a date nobody can parse, a change that is no object, one without `_event`,
+    // and the closed ticket's id as a string.
+    let body = serde_json::to_vec(&serde_json::json!({
+        "key": null,
+        "dateTime": "yesterday at noon",
+        "changes": [
+            "not a change",
+            {"ticketId": 1},
+            {"_event": "TICKET_STATE_CHANGE", "ticketId": "48213977", "ticketState": "Closed",
+             "ticket": "not a snapshot"}
+        ]
+    }))
+    .expect("json");
+
+    let response = handle(&state, signed_webhook(&body)).await;
+
+    assert_eq!(response.status(), 200, "{}", json_body(&response));
+    assert_eq!(json_body(&response)["processed"], 1);
+    assert_eq!(json_body(&response)["ignored"], 2);
+    assert!(
+        archived_ticket(&store)
+            .await
+            .expect("archived")
+            .scrambled_at
+            .is_some()
+    );
+}

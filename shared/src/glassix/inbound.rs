@@ -38,30 +38,67 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// One envelope of a delivery. Parsed leniently: a field this service does not use, or uses
+/// in a shape it did not expect, never refuses the delivery (Glassix would retry it for three
+/// days); only an envelope without a `changes` list is malformed.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "RawEnvelope")]
 pub struct Envelope {
-    #[serde(default)]
+    /// Empty when absent or not a string.
     pub key: String,
     /// Kept raw: it only tells deliveries apart (see `Change::fingerprint`).
-    #[serde(default)]
     pub date_time: serde_json::Value,
     pub changes: Vec<Change>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize)]
+struct RawEnvelope {
+    #[serde(default)]
+    key: serde_json::Value,
+    #[serde(default, rename = "dateTime")]
+    date_time: serde_json::Value,
+    changes: Vec<serde_json::Value>,
+}
+
+impl From<RawEnvelope> for Envelope {
+    fn from(raw: RawEnvelope) -> Self {
+        Self {
+            key: raw.key.as_str().unwrap_or_default().to_owned(),
+            date_time: raw.date_time,
+            changes: raw.changes.iter().map(Change::read).collect(),
+        }
+    }
+}
+
+/// One change, read field by field: whatever a field holds, the change is read; a change
+/// that is no object, or has no `_event`, is an event of no webhook (acknowledged, logged).
+#[derive(Debug, Clone)]
 pub struct Change {
-    #[serde(rename = "_event")]
     pub event: EventName,
-    #[serde(default)]
     pub ticket_id: Option<i64>,
-    #[serde(default)]
     pub ticket_state: Option<TicketState>,
     /// The snapshot, kept raw: it is not authoritative, and a shape we do not expect in it
     /// must not make the whole delivery fail.
-    #[serde(default)]
     pub ticket: Option<serde_json::Value>,
+}
+
+impl Change {
+    fn read(value: &serde_json::Value) -> Self {
+        let text = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
+        Self {
+            event: EventName::from(text("_event").unwrap_or_default()),
+            ticket_id: value.get("ticketId").and_then(lenient_id),
+            ticket_state: text("ticketState").map(TicketState::from),
+            ticket: value.get("ticket").filter(|t| t.is_object()).cloned(),
+        }
+    }
+}
+
+/// An id sent as a number or as a string of digits.
+fn lenient_id(value: &serde_json::Value) -> Option<i64> {
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 impl Change {
@@ -86,7 +123,7 @@ impl Change {
             self.ticket
                 .as_ref()
                 .and_then(|t| t.get("id"))
-                .and_then(serde_json::Value::as_i64)
+                .and_then(lenient_id)
         })
     }
 

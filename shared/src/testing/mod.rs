@@ -78,21 +78,43 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// Everything logged through `tracing` on this thread while the guard lives.
+///
+/// One global subscriber (every level, JSON) is installed for the test binary and writes into
+/// the buffer of the thread that logs, if that thread is capturing. A thread-local subscriber
+/// would race: tracing caches each call site's interest globally, so a test on another thread
+/// that hits a call site first could make it silent here.
 #[derive(Clone, Default)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<CapturedLogs>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Stops capturing on this thread when dropped.
+pub struct CaptureGuard(());
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
+    }
+}
+
 impl CapturedLogs {
-    /// Installs a subscriber that records every level as JSON for the current thread (use it
-    /// with a current-thread runtime, the default of `#[tokio::test]`).
-    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+    /// Captures this thread's logs (use it with a current-thread runtime, the default of
+    /// `#[tokio::test]`).
+    pub fn start() -> (Self, CaptureGuard) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(|| ThreadWriter)
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+        });
         let logs = Self::default();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(logs.clone())
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (logs, guard)
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(logs.clone()));
+        (logs, CaptureGuard(()))
     }
 
     pub fn text(&self) -> String {
@@ -100,21 +122,20 @@ impl CapturedLogs {
     }
 }
 
-impl Write for CapturedLogs {
+/// Writes to the capturing thread's buffer; drops what other threads log.
+struct ThreadWriter;
+
+impl Write for ThreadWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        CAPTURE.with(|capture| {
+            if let Some(logs) = capture.borrow().as_ref() {
+                logs.0.lock().expect("log buffer").extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
-    type Writer = Self;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
     }
 }
