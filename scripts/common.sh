@@ -57,7 +57,7 @@ PY
 # Development defaults for the local API, each overridable from the environment. The token and
 # the Glassix API secret match the files in events/ (documented in README.md).
 local_api_defaults() {
-  export API_TOKENS="${API_TOKENS:-local-dev-token}"
+  export API_TOKENS="${API_TOKENS:-local-dev-token-0123456789abcdef}"
   export GLASSIX_WORKSPACE="${GLASSIX_WORKSPACE:-local}"
   export GLASSIX_API_KEY="${GLASSIX_API_KEY:-00000000-0000-0000-0000-000000000000}"
   export GLASSIX_API_SECRET="${GLASSIX_API_SECRET:-test-api-secret}"

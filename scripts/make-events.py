@@ -3,7 +3,7 @@
 for `reconcile-closed-tickets` the scheduled EventBridge event, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
 `sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
 
-REST events carry the local development token `local-dev-token`; webhook events carry the
+REST events carry the local development token `local-dev-token-0123456789abcdef`; webhook events carry the
 Glassix fixtures signed with the documented test API secret `test-api-secret`; the
 archive-worker event holds the message the TICKET_STATE_CHANGE webhook queues for the closed
 fixture ticket (body `{"ticketId":48213977}`, message group = the ticket id).
@@ -16,7 +16,7 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "shared" / "fixtures" / "glassix"
-DEV_TOKEN = "local-dev-token"
+DEV_TOKEN = "local-dev-token-0123456789abcdef"
 TEST_API_SECRET = "test-api-secret"
 
 

@@ -31,6 +31,7 @@ pub mod keys {
     pub const FILES_DIR: &str = "FILES_DIR";
 }
 
+const MIN_TOKEN_CHARS: usize = 32;
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
 const DEFAULT_WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
 
@@ -209,10 +210,14 @@ fn api_tokens<'a>(
     if tokens.is_empty() {
         return Err(ConfigError::Missing(keys::API_TOKENS));
     }
-    if tokens.iter().any(|t| t.expose_secret().len() < 8) {
+    // 32 characters: a token guessed or brute-forced through the API stays out of reach.
+    if tokens
+        .iter()
+        .any(|t| t.expose_secret().chars().count() < MIN_TOKEN_CHARS)
+    {
         return Err(ConfigError::Malformed {
             key: keys::API_TOKENS,
-            reason: "every token must be at least 8 characters".into(),
+            reason: format!("every token must be at least {MIN_TOKEN_CHARS} characters"),
         });
     }
     Ok(tokens)

@@ -23,7 +23,10 @@ fn complete_env() -> HashMap<String, String> {
         ),
         (keys::GLASSIX_API_SECRET, "s3cr3t-value"),
         (keys::GLASSIX_USER_NAME, "api-bot@example.com"),
-        (keys::API_TOKENS, "token-one-aaaa, token-two-bbbb"),
+        (
+            keys::API_TOKENS,
+            "token-one-aaaaaaaaaaaaaaaaaaaaaaa, token-two-bbbbbbbbbbbbbbbbbbbbbbb",
+        ),
         (keys::NEW_TICKET_TAGS, "archived-by-ctm, vip"),
     ])
 }
@@ -73,7 +76,13 @@ fn environment_alone_gives_a_complete_configuration() {
         .iter()
         .map(|t| t.expose_secret())
         .collect();
-    assert_eq!(tokens, vec!["token-one-aaaa", "token-two-bbbb"]);
+    assert_eq!(
+        tokens,
+        vec![
+            "token-one-aaaaaaaaaaaaaaaaaaaaaaa",
+            "token-two-bbbbbbbbbbbbbbbbbbbbbbb"
+        ]
+    );
 }
 
 #[test]
@@ -131,7 +140,11 @@ fn the_base_url_override_wins_over_the_workspace() {
 fn debug_output_never_shows_secret_values() {
     let config = Config::from_sources(&complete_env(), &HashMap::new()).expect("valid");
     let debug = format!("{config:?}");
-    for secret in ["s3cr3t-value", "token-one-aaaa", "mongodb://127.0.0.1"] {
+    for secret in [
+        "s3cr3t-value",
+        "token-one-aaaaaaaaaaaaaaaaaaaaaaa",
+        "mongodb://127.0.0.1",
+    ] {
         assert!(!debug.contains(secret), "{secret} leaked into {debug}");
     }
 }
@@ -197,4 +210,25 @@ async fn an_unknown_secret_is_a_clear_error() {
     .await
     .expect_err("unknown");
     assert!(matches!(error, ConfigError::Secret { .. }), "{error}");
+}
+
+#[test]
+fn tokens_shorter_than_32_characters_are_refused() {
+    let with_tokens = |tokens: &str| {
+        let mut env = complete_env();
+        env.insert(keys::API_TOKENS.into(), tokens.into());
+        Config::from_sources(&env, &HashMap::new()).expect("config")
+    };
+    let short = with_tokens(&format!("{}, {}", "a".repeat(32), "b".repeat(31)));
+    assert_eq!(
+        short.api_tokens().map(<[_]>::len),
+        Err(ConfigError::Malformed {
+            key: keys::API_TOKENS,
+            reason: "every token must be at least 32 characters".into()
+        })
+    );
+    assert_eq!(
+        with_tokens(&"a".repeat(32)).api_tokens().map(<[_]>::len),
+        Ok(1)
+    );
 }

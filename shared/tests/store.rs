@@ -586,3 +586,32 @@ async fn a_ticket_lock_is_held_by_one_job_until_given_back_or_expired() {
         "an expired lock is taken over"
     );
 }
+
+#[tokio::test]
+async fn a_ticket_archived_under_another_client_leaves_the_first_clients_list() {
+    let store = testing::store().await;
+    store
+        .archive_ticket(&archived(80, "first@example.com"))
+        .await
+        .expect("archive");
+
+    store
+        .archive_ticket(&archived(80, "second@example.com"))
+        .await
+        .expect("archive again");
+
+    let first = store
+        .get_client("first@example.com")
+        .await
+        .expect("read")
+        .expect("kept");
+    let second = store
+        .get_client("second@example.com")
+        .await
+        .expect("read")
+        .expect("created");
+    assert_eq!(first.tickets, Vec::<i64>::new());
+    assert_eq!(second.tickets, vec![80]);
+    let ticket = store.get_ticket(80).await.expect("read").expect("ticket");
+    assert_eq!(ticket.client_identifier, "second@example.com");
+}

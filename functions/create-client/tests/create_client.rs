@@ -204,7 +204,10 @@ async fn a_token_is_required() {
 async fn the_second_configured_token_is_accepted_for_rotation() {
     let state = api_state(testing::store().await);
     let request = ApiRequest::anonymous("POST", "/clients")
-        .header("authorization", "Bearer second-token-for-rotation")
+        .header(
+            "authorization",
+            "Bearer second-token-for-rotation-0123456789",
+        )
         .json(serde_json::json!({"identifier": "rotated@example.com"}))
         .build();
 

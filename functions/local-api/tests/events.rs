@@ -62,7 +62,7 @@ async fn every_event_file_runs_through_its_handler() {
     let stub = glassix_answering_everything().await;
     let store = testing::store().await;
     let mut api = api_state(store.clone());
-    api.tokens = vec!["local-dev-token".into()];
+    api.tokens = vec!["local-dev-token-0123456789abcdef".into()];
     let webhooks = webhook_state(&stub, store).await;
     // One file store for all, as one deployment has one bucket.
     api.files = webhooks.files.clone();

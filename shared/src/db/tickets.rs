@@ -266,6 +266,16 @@ impl Store {
                 .into_future()
         })
         .await?;
+        // Filed under another client before (Glassix's answer changed, or a REST caller filed
+        // it elsewhere): it leaves that client's list, as it now belongs to this one.
+        if let Some(previous) = stored.filter(|t| t.client_identifier != ticket.client_identifier) {
+            self.clients
+                .update_one(
+                    doc! {"identifier": &previous.client_identifier},
+                    doc! {"$pull": {"tickets": ticket.ticket_id}, "$set": {"updatedAt": DateTime::now()}},
+                )
+                .await?;
+        }
         Ok(ArchiveWrite::Written { added })
     }
 

@@ -10,7 +10,7 @@ use crate::db::Store;
 use crate::glassix::inbound::sign;
 use crate::state::{ApiState, WebhookState};
 
-pub const TEST_API_TOKEN: &str = "test-token-0123456789";
+pub const TEST_API_TOKEN: &str = "test-token-0123456789abcdefghijklmn";
 
 /// A webhook POST carrying `signature` as `X-Hub-Signature` (or none).
 pub fn webhook(body: impl Into<Vec<u8>>, signature: Option<String>) -> Request {
@@ -46,7 +46,10 @@ pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
 pub fn api_state(store: Store) -> ApiState {
     ApiState {
         store,
-        tokens: vec![TEST_API_TOKEN.into(), "second-token-for-rotation".into()],
+        tokens: vec![
+            TEST_API_TOKEN.into(),
+            "second-token-for-rotation-0123456789".into(),
+        ],
         files: super::local_files(),
     }
 }
