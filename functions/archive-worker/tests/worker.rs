@@ -33,7 +33,7 @@ fn event(records: Vec<SqsMessage>) -> SqsEvent {
 }
 
 fn deadline() -> Instant {
-    Instant::now() + Duration::from_secs(10)
+    Instant::now() + Duration::from_secs(60)
 }
 
 fn failures(response: &aws_lambda_events::sqs::SqsBatchResponse) -> Vec<&str> {

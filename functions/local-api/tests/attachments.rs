@@ -94,7 +94,7 @@ async fn run_job(worker: &WorkerState) -> Vec<String> {
     let mut event = SqsEvent::default();
     event.records = vec![message];
     let response =
-        archive_worker::handle(worker, event, Instant::now() + Duration::from_secs(110)).await;
+        archive_worker::handle(worker, event, Instant::now() + Duration::from_secs(900)).await;
     response
         .batch_item_failures
         .into_iter()
@@ -305,7 +305,7 @@ async fn erasure_reaches_the_files(files: FileStore) {
     assert_eq!(run_job(&worker).await, Vec::<String>::new());
     worker
         .archiver()
-        .run(48213978, Instant::now() + Duration::from_secs(30))
+        .run(48213978, Instant::now() + Duration::from_secs(300))
         .await
         .expect("second ticket");
     assert_eq!(stored_keys(&files, "tickets/").await.len(), 4);

@@ -103,7 +103,7 @@ async fn every_event_file_runs_through_its_handler() {
         glassix: stub.client(),
         files: states.api.files.clone(),
     };
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let response = archive_worker::handle(&worker, event, deadline).await;
     assert!(response.batch_item_failures.is_empty());
 

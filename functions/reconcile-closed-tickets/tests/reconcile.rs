@@ -120,8 +120,10 @@ fn now() -> DateTime<Utc> {
         .expect("date")
 }
 
+/// Generous: these tests are about what is archived, not the time budget, and 229 inline jobs
+/// on a loaded 2-core machine take minutes.
 fn deadline() -> Instant {
-    Instant::now() + Duration::from_secs(120)
+    Instant::now() + Duration::from_secs(900)
 }
 
 async fn scrambled_ids(stub: &GlassixStub) -> Vec<i64> {
