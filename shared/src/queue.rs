@@ -93,6 +93,14 @@ impl ArchiveQueue {
 
     /// Builds the client from the AWS environment (`aws_config::load_from_env`), which honours
     /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS`, so the local API can point it at moto.
+    /// The queue `ARCHIVE_QUEUE_URL` names; `None` without it (the inline mode).
+    pub async fn from_config(config: &crate::config::Config) -> Option<Self> {
+        match &config.archive_queue_url {
+            Some(url) => Some(Self::from_env(url).await),
+            None => None,
+        }
+    }
+
     pub async fn from_env(url: impl Into<String>) -> Self {
         let sdk = aws_config::load_from_env().await;
         Self::new(aws_sdk_sqs::Client::new(&sdk), url)

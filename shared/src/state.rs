@@ -65,11 +65,7 @@ pub struct WebhookState {
 impl WebhookState {
     /// The archive job over this state (the inline mode).
     pub fn archiver(&self) -> Archiver<'_> {
-        Archiver {
-            store: &self.store,
-            glassix: &self.glassix,
-            files: &self.files,
-        }
+        Archiver::new(&self.store, &self.glassix, &self.files)
     }
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
@@ -80,10 +76,7 @@ impl WebhookState {
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
             files: FileStore::from_config(&config).await,
-            archive_queue: match &config.archive_queue_url {
-                Some(url) => Some(ArchiveQueue::from_env(url).await),
-                None => None,
-            },
+            archive_queue: ArchiveQueue::from_config(&config).await,
         })
     }
 }
@@ -98,11 +91,7 @@ pub struct WorkerState {
 impl WorkerState {
     /// The archive job over this state.
     pub fn archiver(&self) -> Archiver<'_> {
-        Archiver {
-            store: &self.store,
-            glassix: &self.glassix,
-            files: &self.files,
-        }
+        Archiver::new(&self.store, &self.glassix, &self.files)
     }
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
@@ -133,10 +122,7 @@ pub struct ReconcileState {
 
 impl ReconcileState {
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let queue = match &config.archive_queue_url {
-            Some(url) => Some(ArchiveQueue::from_env(url).await),
-            None => None,
-        };
+        let queue = ArchiveQueue::from_config(&config).await;
         Ok(Self {
             since: config.reconcile_since,
             dry_run: config.reconcile_dry_run,

@@ -46,13 +46,13 @@ pub async fn from_config(
 pub async fn archive_poller(
     config: &Config,
 ) -> Result<Option<(ArchiveQueue, WorkerState)>, Box<dyn std::error::Error>> {
-    let Some(url) = &config.archive_queue_url else {
+    let Some(queue) = ArchiveQueue::from_config(config).await else {
         return Ok(None);
     };
     let worker = WorkerState::from_config(config.clone())
         .await
         .map_err(describe)?;
-    Ok(Some((ArchiveQueue::from_env(url).await, worker)))
+    Ok(Some((queue, worker)))
 }
 
 fn describe(error: AppError) -> String {

@@ -43,6 +43,16 @@ pub struct Archiver<'a> {
     pub files: &'a FileStore,
 }
 
+impl<'a> Archiver<'a> {
+    pub fn new(store: &'a Store, glassix: &'a GlassixClient, files: &'a FileStore) -> Self {
+        Self {
+            store,
+            glassix,
+            files,
+        }
+    }
+}
+
 impl Archiver<'_> {
     /// Runs the job for `ticket_id`, all within `deadline`.
     pub async fn run(&self, ticket_id: i64, deadline: Deadline) -> Result<Outcome, AppError> {
