@@ -543,6 +543,7 @@ async fn a_ticket_marked_scrambled_is_never_rewritten() {
         .expect("archive");
     store.mark_scrambled(61).await.expect("mark");
     let before = raw_tickets(&store, 61).await;
+    let transactions_before = testing::transactions_of(&store, 61).await;
     let mut changed = archived(61, "s@example.com");
     changed.tags = vec!["changed".into()];
     changed.transactions.push(transaction(9, "new"));
@@ -554,6 +555,11 @@ async fn a_ticket_marked_scrambled_is_never_rewritten() {
 
     assert_eq!(write, ArchiveWrite::AlreadyScrambled);
     assert_eq!(raw_tickets(&store, 61).await, before);
+    assert_eq!(
+        testing::transactions_of(&store, 61).await,
+        transactions_before,
+        "no transaction added to a scrambled ticket"
+    );
 }
 
 #[tokio::test]
