@@ -69,13 +69,19 @@ impl WebhookState {
     }
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        // What the inline archive job needs is the worker's state.
+        let WorkerState {
+            store,
+            glassix,
+            files,
+        } = WorkerState::from_config(config.clone()).await?;
         Ok(Self {
-            store: connect(&config).await?,
-            glassix: glassix_client(&config)?,
+            store,
+            glassix,
+            files,
             signing_secret: config.glassix()?.api_secret.clone(),
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
-            files: FileStore::from_config(&config).await,
             archive_queue: ArchiveQueue::from_config(&config).await,
         })
     }
