@@ -403,3 +403,26 @@ async fn logs_never_show_secrets_tokens_or_message_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_next_page_on_another_host_is_refused_and_gets_no_token() {
+    let stub = GlassixStub::start().await;
+    let elsewhere = wiremock::MockServer::start().await;
+    let client = stub.client();
+    let deadline = Instant::now() + Duration::from_secs(5);
+
+    let next = shared::glassix::ListPage::Next(format!(
+        "{}/api/v1.2/tickets/list?page=x",
+        elsewhere.uri()
+    ));
+    let result = client.list_closed_tickets(&next, deadline).await;
+
+    assert!(matches!(result, Err(GlassixError::Decode(_))), "{result:?}");
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}

@@ -260,6 +260,25 @@ async fn a_download_that_fails_leaves_the_ticket_unscrambled_and_the_job_failed(
 }
 
 #[tokio::test]
+async fn an_attachment_without_a_download_link_keeps_the_ticket_unscrambled() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_with_files()).await;
+    serve_files(&live, &stub).await;
+    live.link_attachment(VIDEO_TRANSACTION, VIDEO, "");
+    let (files, _dir) = local_dir();
+    let (worker, _) = states(&stub, files).await;
+
+    assert_eq!(run_job(&worker).await, vec!["m-1".to_owned()]);
+
+    assert_eq!(live.ticket()["isScrambled"], false);
+    assert!(
+        stub.received("DELETE", &format!("tickets/scramble/{TICKET}"))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn an_expired_link_is_refreshed_by_getting_the_ticket_again() {
     let stub = GlassixStub::start().await;
     let live = LiveTicket::mount(&stub, ticket_with_files()).await;

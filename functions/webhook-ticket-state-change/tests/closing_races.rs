@@ -193,3 +193,25 @@ async fn one_change_that_fails_does_not_stop_the_others_of_its_delivery() {
     );
     assert_eq!(store.get_ticket(TICKET).await.expect("read"), None);
 }
+
+#[tokio::test]
+async fn a_ticket_that_keeps_changing_is_not_scrambled_and_is_retried() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_json()).await;
+    // A new message after every GET: the job never sees the same ticket twice.
+    for nth in 1..=10 {
+        live.after_get(nth, move |ticket| {
+            let transactions = ticket["transactions"].as_array_mut().expect("transactions");
+            transactions.push(message(905_200_000 + nth as i64, "still typing"));
+            ticket["transactionsCount"] = transactions.len().into();
+        });
+    }
+    let store = testing::store().await;
+    let state = webhook_state(&stub, store.clone()).await;
+
+    let response = handle(&state, signed_webhook(&closed_event())).await;
+
+    assert_eq!(response.status(), 503, "{}", json_body(&response));
+    assert_eq!(scrambles(&stub).await, 0);
+    assert_eq!(live.ticket()["isScrambled"], false);
+}
