@@ -84,8 +84,7 @@ impl Config {
         let env: HashMap<String, String> = std::env::vars().collect();
         let secret = match non_empty(&env, keys::APP_SECRET_ARN) {
             Some(arn) => {
-                let sdk = aws_config::load_from_env().await;
-                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                let client = aws_sdk_secretsmanager::Client::new(crate::aws::sdk_config().await);
                 fetch_secret(&client, arn).await?
             }
             None => HashMap::new(),

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod archive;
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod dates;
 pub mod db;

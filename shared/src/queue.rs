@@ -91,7 +91,7 @@ impl ArchiveQueue {
         }
     }
 
-    /// Builds the client from the AWS environment (`aws_config::load_from_env`), which honours
+    /// Builds the client from the AWS environment (`crate::aws::sdk_config`, loaded once per process), which honours
     /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS`, so the local API can point it at moto.
     /// The queue `ARCHIVE_QUEUE_URL` names; `None` without it (the inline mode).
     pub async fn from_config(config: &crate::config::Config) -> Option<Self> {
@@ -102,8 +102,10 @@ impl ArchiveQueue {
     }
 
     pub async fn from_env(url: impl Into<String>) -> Self {
-        let sdk = aws_config::load_from_env().await;
-        Self::new(aws_sdk_sqs::Client::new(&sdk), url)
+        Self::new(
+            aws_sdk_sqs::Client::new(crate::aws::sdk_config().await),
+            url,
+        )
     }
 
     pub fn url(&self) -> &str {

@@ -45,10 +45,10 @@ impl S3Files {
     /// `AWS_ENDPOINT_URL_S3`: moto) gets path-style addressing, since `<bucket>.127.0.0.1`
     /// resolves nowhere.
     pub(crate) async fn from_env(bucket: String) -> Self {
-        let sdk = aws_config::load_from_env().await;
+        let sdk = crate::aws::sdk_config().await;
         let overridden = sdk.endpoint_url().is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
-        let config = aws_sdk_s3::config::Builder::from(&sdk)
+        let config = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(overridden)
             .build();
         Self::new(aws_sdk_s3::Client::from_conf(config), bucket)
