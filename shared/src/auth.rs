@@ -3,6 +3,7 @@
 use http::header::AUTHORIZATION;
 use lambda_http::Request;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::AppError;
@@ -27,12 +28,19 @@ fn bearer_token(header: Option<&str>) -> Option<&str> {
 }
 
 /// Every token is compared in constant time, and all of them are always compared, so the
-/// time taken does not tell which token matched or how much of one.
+/// time taken does not tell which token matched or how much of one. What is compared are
+/// SHA-256 digests, always 32 bytes: comparing the tokens themselves would end at once on a
+/// length mismatch and so tell a caller how long the tokens are.
 fn is_known(presented: &str, tokens: &[SecretString]) -> bool {
+    let presented = digest(presented);
     let matched = tokens.iter().fold(subtle::Choice::from(0), |acc, token| {
-        acc | token.expose_secret().as_bytes().ct_eq(presented.as_bytes())
+        acc | digest(token.expose_secret()).ct_eq(&presented)
     });
     bool::from(matched)
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 #[cfg(test)]

@@ -75,6 +75,9 @@ pub struct Config {
     pub files_dir: Option<String>,
     glassix: Result<GlassixSettings, ConfigError>,
     api_tokens: Result<Vec<SecretString>, ConfigError>,
+    /// The secret this configuration was read from, for rereading its credentials while warm
+    /// (`crate::credentials`).
+    pub(crate) secret_arn: Option<String>,
 }
 
 impl Config {
@@ -82,14 +85,14 @@ impl Config {
     /// Called once per cold start.
     pub async fn load() -> Result<Self, ConfigError> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let secret = match non_empty(&env, keys::APP_SECRET_ARN) {
-            Some(arn) => {
-                let client = aws_sdk_secretsmanager::Client::new(crate::aws::sdk_config().await);
-                fetch_secret(&client, arn).await?
-            }
+        let arn = non_empty(&env, keys::APP_SECRET_ARN);
+        let secret = match arn {
+            Some(arn) => fetch_secret(&crate::credentials::secrets_client().await, arn).await?,
             None => HashMap::new(),
         };
-        Self::from_sources(&env, &secret)
+        let mut config = Self::from_sources(&env, &secret)?;
+        config.secret_arn = arn.map(str::to_owned);
+        Ok(config)
     }
 
     /// Builds the configuration from already-read sources; the environment wins over the secret.
@@ -152,6 +155,7 @@ impl Config {
             files_dir: get(keys::FILES_DIR).map(str::to_owned),
             glassix: glassix_settings(&get),
             api_tokens: api_tokens(&get),
+            secret_arn: None,
         })
     }
 

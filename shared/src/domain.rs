@@ -6,7 +6,10 @@ use chrono::Utc;
 use crate::dates::{to_bson, to_chrono};
 use crate::db::{ClientHistory, TicketContent, TransactionDoc};
 use crate::glassix::Ticket;
+use crate::glassix::models::ParticipantType;
 
+/// Every note we add starts with this, so a ticket shows whether our note reached it.
+const NOTE_PREFIX: &str = "ClientTicketManager:";
 const NEW_CLIENT_TAG: &str = "new-client";
 const RETURNING_CLIENT_TAG: &str = "returning-client";
 
@@ -28,17 +31,43 @@ pub fn new_ticket_tags(configured: &[String], history: &ClientHistory) -> Vec<St
 pub fn new_ticket_note(history: &ClientHistory) -> String {
     match (&history.latest, history.archived_tickets) {
         (_, 0) | (None, _) => {
-            "ClientTicketManager: new client, no earlier tickets in the archive.".to_owned()
+            format!("{NOTE_PREFIX} new client, no earlier tickets in the archive.")
         }
         (Some((opened, protocol)), count) => {
             let opened = to_chrono(*opened).format("%Y-%m-%d");
             let tickets = if count == 1 { "ticket" } else { "tickets" };
             format!(
-                "ClientTicketManager: returning client, {count} archived {tickets}; \
+                "{NOTE_PREFIX} returning client, {count} archived {tickets}; \
                  the most recent was opened on {opened} via {protocol}."
             )
         }
     }
+}
+
+/// Whether the ticket already holds a note of ours: an agent's or the system's transaction
+/// (never the client's, who could type anything) whose text or HTML starts with our prefix.
+/// Decides, after a note call whose fate is unknown, whether to add it again.
+pub fn has_our_note(ticket: &Ticket) -> bool {
+    ticket.transactions().iter().any(|transaction| {
+        let from_client = transaction
+            .from_participant
+            .as_ref()
+            .is_some_and(|p| p.kind == Some(ParticipantType::Client));
+        let starts_with_prefix = |content: &str| {
+            let content = content.trim_start();
+            content.starts_with(NOTE_PREFIX)
+                || content
+                    .strip_prefix('<')
+                    .is_some_and(|html| html.contains(&format!(">{NOTE_PREFIX}")))
+        };
+        !from_client
+            && (starts_with_prefix(&transaction.text) || starts_with_prefix(&transaction.html))
+    })
+}
+
+/// Whether the ticket carries every one of `tags` already.
+pub fn has_tags(ticket: &Ticket, tags: &[String]) -> bool {
+    tags.iter().all(|tag| ticket.tags.contains(tag))
 }
 
 /// Why a closed ticket cannot be archived as it is.
@@ -174,6 +203,51 @@ mod tests {
             record.ticket_opening_date,
             BsonDate::from_millis(1_710_058_542_370)
         );
+    }
+
+    fn ticket_with(transactions: serde_json::Value) -> Ticket {
+        serde_json::from_value(serde_json::json!({"id": 1, "tags": ["vip", "new-client"], "transactions": transactions}))
+            .expect("parses")
+    }
+
+    #[test]
+    fn our_note_is_recognised_from_an_agent_or_the_system_only() {
+        let note = new_ticket_note(&history(0, None));
+        let from = |kind: &str, text: &str, html: &str| {
+            serde_json::json!({"id": 9, "type": "Note", "text": text, "html": html,
+                "fromParticipant": {"id": 2, "type": kind}})
+        };
+        assert!(has_our_note(&ticket_with(serde_json::json!([from(
+            "User", &note, ""
+        )]))));
+        assert!(has_our_note(&ticket_with(serde_json::json!([
+            {"id": 9, "type": "Note", "text": format!("  {note}")}
+        ]))));
+        assert!(has_our_note(&ticket_with(serde_json::json!([from(
+            "User",
+            "",
+            &format!("<p>{note}</p>")
+        )]))));
+        assert!(!has_our_note(&ticket_with(serde_json::json!([from(
+            "Client", &note, ""
+        )]))));
+        assert!(!has_our_note(&ticket_with(serde_json::json!([from(
+            "User",
+            &format!("as the note says: {note}"),
+            ""
+        )]))));
+        assert!(!has_our_note(&ticket_with(serde_json::json!([]))));
+    }
+
+    #[test]
+    fn tags_count_as_present_only_when_every_one_is() {
+        let ticket = ticket_with(serde_json::json!([]));
+        assert!(has_tags(&ticket, &["new-client".into()]));
+        assert!(has_tags(&ticket, &[]));
+        assert!(!has_tags(
+            &ticket,
+            &["new-client".into(), "archived-by-ctm".into()]
+        ));
     }
 
     #[test]

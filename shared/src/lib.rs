@@ -6,6 +6,7 @@ pub mod archive;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod credentials;
 pub mod dates;
 pub mod db;
 pub mod domain;

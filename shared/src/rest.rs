@@ -21,7 +21,7 @@ pub type RestHandler = for<'a> fn(&'a ApiState, &'a Request) -> RestFuture<'a>;
 
 /// Authorizes, runs the handler, and maps its error to the JSON error shape.
 pub async fn serve(state: &ApiState, request: Request, handler: RestHandler) -> Response<Body> {
-    let result = match state.authorize(&request) {
+    let result = match state.authorize(&request).await {
         Ok(()) => handler(state, &request).await,
         Err(refused) => Err(refused),
     };

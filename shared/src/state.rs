@@ -1,11 +1,13 @@
 //! What a function builds once per cold start and reuses while warm.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use crate::archive::Archiver;
 use crate::config::Config;
+use crate::credentials::{Credentials, LiveCredentials};
 use crate::db::Store;
 use crate::error::AppError;
 use crate::files::FileStore;
@@ -15,15 +17,29 @@ use crate::queue::ArchiveQueue;
 /// State of the REST functions.
 pub struct ApiState {
     pub store: Store,
-    pub tokens: Vec<SecretString>,
+    /// The bearer tokens, among them; reread while warm.
+    pub credentials: Arc<LiveCredentials>,
     /// Archived attachment files: served by the attachment route, erased with their tickets.
     pub files: FileStore,
 }
 
 impl ApiState {
-    /// Requires a bearer token from `API_TOKENS` (401 otherwise).
-    pub fn authorize(&self, request: &lambda_http::Request) -> Result<(), AppError> {
-        crate::auth::require_bearer(request, &self.tokens)
+    /// Requires a bearer token from `API_TOKENS` (401 otherwise). A token the current list
+    /// refuses may have just been added: the list is reread (at most once a minute) and
+    /// asked once more.
+    pub async fn authorize(&self, request: &lambda_http::Request) -> Result<(), AppError> {
+        let check = |credentials: &Credentials| {
+            let tokens = credentials
+                .api_tokens()
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            crate::auth::require_bearer(request, tokens)
+        };
+        match check(&*self.credentials.current().await) {
+            Err(AppError::Unauthorized) if self.credentials.reload_after_refusal().await => {
+                check(&*self.credentials.current().await)
+            }
+            outcome => outcome,
+        }
     }
 
     /// Erases every archived file of a ticket (before the ticket itself, so that a retry
@@ -39,9 +55,10 @@ impl ApiState {
     }
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        config.api_tokens()?;
         Ok(Self {
             store: connect(&config).await?,
-            tokens: config.api_tokens()?.to_vec(),
+            credentials: Arc::new(LiveCredentials::from_config(&config).await),
             files: FileStore::from_config(&config).await,
         })
     }
@@ -51,8 +68,9 @@ impl ApiState {
 pub struct WebhookState {
     pub store: Store,
     pub glassix: GlassixClient,
-    /// The Glassix API secret, which also keys the webhook signatures.
-    pub signing_secret: SecretString,
+    /// The Glassix credentials, among them the API secret that keys the webhook signatures;
+    /// reread while warm (shared with `glassix`).
+    pub credentials: Arc<LiveCredentials>,
     /// Time allowed for one delivery; Glassix gives its retries 5 s.
     pub budget: Duration,
     pub new_ticket_tags: Vec<String>,
@@ -70,16 +88,12 @@ impl WebhookState {
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
         // What the inline archive job needs is the worker's state.
-        let WorkerState {
-            store,
-            glassix,
-            files,
-        } = WorkerState::from_config(config.clone()).await?;
+        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
         Ok(Self {
-            store,
-            glassix,
-            files,
-            signing_secret: config.glassix()?.api_secret.clone(),
+            store: connect(&config).await?,
+            glassix: glassix_client(&config, credentials.clone())?,
+            files: FileStore::from_config(&config).await,
+            credentials,
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
             archive_queue: ArchiveQueue::from_config(&config).await,
@@ -101,17 +115,23 @@ impl WorkerState {
     }
 
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
         Ok(Self {
             store: connect(&config).await?,
-            glassix: glassix_client(&config)?,
+            glassix: glassix_client(&config, credentials)?,
             files: FileStore::from_config(&config).await,
         })
     }
 }
 
-fn glassix_client(config: &Config) -> Result<GlassixClient, AppError> {
-    GlassixClient::new(config.glassix()?.clone())
-        .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))
+/// A Glassix client that fetches its tokens with the current `credentials`.
+fn glassix_client(
+    config: &Config,
+    credentials: Arc<LiveCredentials>,
+) -> Result<GlassixClient, AppError> {
+    Ok(GlassixClient::new(config.glassix()?.clone())
+        .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))?
+        .with_live_credentials(credentials))
 }
 
 async fn connect(config: &Config) -> Result<Store, AppError> {

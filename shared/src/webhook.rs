@@ -4,10 +4,10 @@
 use std::future::Future;
 
 use lambda_http::{Body, Request, Response};
-use secrecy::SecretString;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::credentials::{Credentials, LiveCredentials};
 use crate::error::AppError;
 use crate::glassix::inbound::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
 use crate::glassix::{Deadline, EventName};
@@ -19,10 +19,30 @@ use crate::state::WebhookState;
 /// Webhook bodies above this are refused (Glassix events are a few KB; Lambda's own limit is 6 MB).
 const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
 
-/// Checks size, then signature on the raw bytes, then parses: 413, 401, 400.
-pub fn receive(request: &Request, signing_secret: &SecretString) -> Result<Delivery, AppError> {
+/// Checks size, then signature on the raw bytes, then parses: 413, 401, 400. A signature the
+/// current API secret refuses may come from a secret just rotated: the credentials are reread
+/// (at most once a minute) and the signature checked once more.
+pub async fn receive(
+    request: &Request,
+    credentials: &LiveCredentials,
+) -> Result<Delivery, AppError> {
     let body = body_bytes(request, MAX_WEBHOOK_BODY)?;
-    verify_signature(signing_secret, body, header(request, SIGNATURE_HEADER))?;
+    let signature = header(request, SIGNATURE_HEADER);
+    let verify = |credentials: &Credentials| {
+        let secret = &credentials
+            .glassix()
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .api_secret;
+        verify_signature(secret, body, signature)
+    };
+    match verify(&*credentials.current().await) {
+        Err(AppError::Unauthorized)
+            if signature.is_some() && credentials.reload_after_refusal().await =>
+        {
+            verify(&*credentials.current().await)?;
+        }
+        outcome => outcome?,
+    }
     Delivery::parse(body)
 }
 
@@ -57,7 +77,7 @@ where
     Fut: Future<Output = Result<Outcome, AppError>>,
 {
     let deadline = Instant::now() + state.budget;
-    let delivery = match receive(request, &state.signing_secret) {
+    let delivery = match receive(request, &state.credentials).await {
         Ok(delivery) => delivery,
         Err(error) => return error_response(&error),
     };

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use secrecy::ExposeSecret;
 use shared::config::{Config, ConfigError, fetch_secret, keys};
-use shared::testing::servers::moto_endpoint;
+use shared::testing::secrets::{create_secret, secrets_client};
 
 fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -29,33 +29,6 @@ fn complete_env() -> HashMap<String, String> {
         ),
         (keys::NEW_TICKET_TAGS, "archived-by-ctm, vip"),
     ])
-}
-
-async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto_endpoint())
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&sdk)
-}
-
-async fn create_secret(name: &str, value: &str) -> String {
-    let created = secrets_client()
-        .await
-        .create_secret()
-        .name(format!(
-            "{name}-{}",
-            shared::testing::unique_database_name()
-        ))
-        .secret_string(value)
-        .send()
-        .await
-        .expect("moto creates the secret");
-    created.arn().expect("an ARN").to_owned()
 }
 
 #[test]

@@ -426,3 +426,73 @@ async fn a_next_page_on_another_host_is_refused_and_gets_no_token() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn an_answer_announced_larger_than_the_limit_is_refused_unread_and_not_retried() {
+    let stub = GlassixStub::start().await;
+    stub.answer(
+        "GET",
+        "tickets/get/48213977",
+        json_fixture("glassix/ticket.json"),
+    )
+    .await;
+    let client = stub.client().with_answer_limit(1024);
+
+    let result = client.get_ticket(48213977, deadline_in(3000)).await;
+
+    assert!(
+        matches!(result, Err(GlassixError::TooLarge { limit: 1024 })),
+        "{result:?}"
+    );
+    assert_eq!(stub.received("GET", "tickets/get/48213977").await.len(), 1);
+}
+
+/// A server that gives a token, then answers every other request with a chunked body that
+/// never ends (no Content-Length to refuse it by). Returns the API base URL.
+async fn endless_answer_server() -> url::Url {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0_u8; 8192];
+                let read = socket.read(&mut request).await.unwrap_or(0);
+                if String::from_utf8_lossy(&request[..read]).contains("token/get") {
+                    let token = br#"{"access_token":"t","token_type":"bearer","expires_in":10800}"#;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        token.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(token).await;
+                    return;
+                }
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                let _ = socket.write_all(head.as_bytes()).await;
+                let chunk = format!("400\r\n{}\r\n", " ".repeat(0x400));
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    url::Url::parse(&format!("http://{address}/api/v1.2/")).expect("URL")
+}
+
+#[tokio::test]
+async fn an_answer_that_streams_past_the_limit_is_cut_off() {
+    let stub = GlassixStub::bare().await;
+    let mut settings = stub.settings();
+    settings.base_url = endless_answer_server().await;
+    let client = shared::glassix::GlassixClient::new(settings)
+        .expect("client")
+        .with_answer_limit(64 * 1024);
+
+    let result = client.get_ticket(48213977, deadline_in(1000)).await;
+
+    assert!(
+        matches!(result, Err(GlassixError::TooLarge { limit: 65536 })),
+        "{result:?}"
+    );
+}

@@ -621,3 +621,96 @@ async fn a_ticket_archived_under_another_client_leaves_the_first_clients_list() 
     let ticket = store.get_ticket(80).await.expect("read").expect("ticket");
     assert_eq!(ticket.client_identifier, "second@example.com");
 }
+
+#[tokio::test]
+async fn webhook_ledger_entries_expire_after_a_week_where_the_server_can_expire() {
+    let store = testing::store().await;
+
+    store
+        .ensure_indexes()
+        .await
+        .expect("a server without expiry is no error");
+    store
+        .claim_action(1, "note", std::time::Duration::from_secs(30))
+        .await
+        .expect("claim");
+
+    let indexes: Vec<Document> = {
+        use futures_util::TryStreamExt;
+        store
+            .database()
+            .collection::<Document>(shared::db::documents::WEBHOOK_ACTIONS)
+            .list_indexes()
+            .await
+            .expect("list")
+            .map_ok(|index| mongodb::bson::to_document(&index).expect("bson"))
+            .try_collect()
+            .await
+            .expect("collect")
+    };
+    let expiry = indexes.iter().find_map(|index| {
+        index
+            .get_document("options")
+            .ok()
+            .and_then(|o| o.get("expireAfterSeconds").cloned())
+            .or_else(|| index.get("expireAfterSeconds").cloned())
+    });
+    let build_info = store
+        .database()
+        .run_command(doc! {"buildInfo": 1})
+        .await
+        .expect("buildInfo");
+    if build_info.contains_key("ferretdbVersion") {
+        // FerretDB 1.24 refuses TTL indexes; the entries stay there (README, "Webhook ledger").
+        assert_eq!(expiry, None);
+    } else {
+        let seconds = expiry.and_then(|s| s.as_i64().or(s.as_i32().map(i64::from)));
+        assert_eq!(seconds, Some(7 * 24 * 3600), "{indexes:?}");
+    }
+}
+
+/// After an archive and a deletion of the same client ran at the same time: the client is
+/// either gone, or back with every ticket on its list stored whole. Never a list entry whose
+/// ticket or transactions the deletion took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_deleted_while_its_ticket_is_archived_never_comes_back_with_a_dangling_ticket() {
+    let store = testing::store().await;
+    store.ensure_indexes().await.expect("indexes");
+    for round in 0..40_i64 {
+        let client = format!("race-{round}@example.com");
+        let ticket_id = 9000 + round;
+        store
+            .archive_ticket(&archived(ticket_id + 1000, &client))
+            .await
+            .expect("an earlier ticket");
+        // Vary the head start so the deletion lands at different points of the archive.
+        let head_start = std::time::Duration::from_micros(fastrand_like(round) % 4000);
+
+        let content = archived(ticket_id, &client);
+        let (archive, delete) = tokio::join!(store.archive_ticket(&content), async {
+            tokio::time::sleep(head_start).await;
+            store.delete_client(&client).await
+        });
+        archive.expect("archive");
+        delete.expect("delete");
+
+        if let Some(survivor) = store.get_client(&client).await.expect("read") {
+            for listed in &survivor.tickets {
+                let stored = store.get_ticket(*listed).await.expect("read");
+                assert!(
+                    stored.is_some(),
+                    "round {round}: ticket {listed} is listed but gone"
+                );
+                assert_eq!(
+                    testing::transactions_of(&store, *listed).await.len(),
+                    5,
+                    "round {round}: ticket {listed} lost transactions"
+                );
+            }
+        }
+    }
+}
+
+fn fastrand_like(seed: i64) -> u64 {
+    (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40
+}

@@ -5,7 +5,7 @@
 use local_api::handlers::{States, handler};
 use shared::state::WorkerState;
 use shared::testing::glassix::{BASE_PATH, GlassixStub, LiveTicket};
-use shared::testing::requests::{api_state, json_body, webhook_state};
+use shared::testing::requests::{api_state_accepting, json_body, webhook_state};
 use shared::testing::{self};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
@@ -61,8 +61,10 @@ async fn every_event_file_runs_through_its_handler() {
 
     let stub = glassix_answering_everything().await;
     let store = testing::store().await;
-    let mut api = api_state(store.clone());
-    api.tokens = vec!["local-dev-token-0123456789abcdef".into()];
+    let mut api = api_state_accepting(
+        store.clone(),
+        vec!["local-dev-token-0123456789abcdef".into()],
+    );
     let webhooks = webhook_state(&stub, store).await;
     // One file store for all, as one deployment has one bucket.
     api.files = webhooks.files.clone();

@@ -118,8 +118,8 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
             .expect("archived");
     }
     let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
-    let mut api = api_state(store.clone());
-    api.tokens = vec![TEST_API_TOKEN.into()];
+    let api =
+        shared::testing::requests::api_state_accepting(store.clone(), vec![TEST_API_TOKEN.into()]);
     let app = Arc::new(
         LocalApi::new(
             from_template(&template).expect("routes"),

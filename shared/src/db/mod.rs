@@ -46,6 +46,9 @@ pub enum StoreError {
     /// The client a ticket is created for does not exist.
     #[error("client not found")]
     ClientNotFound,
+    /// Concurrent deletions kept undoing an archive's writes; try again later.
+    #[error("the archive was changed by concurrent deletions while it was written")]
+    Interrupted,
     #[error("database error: {}", describe(.0))]
     Database(#[from] mongodb::error::Error),
 }
@@ -55,6 +58,7 @@ impl StoreError {
     fn is_transient(&self) -> bool {
         match self {
             Self::AlreadyExists(_) | Self::ClientNotFound => false,
+            Self::Interrupted => true,
             Self::Database(error) => {
                 use mongodb::error::ErrorKind;
                 matches!(
@@ -198,10 +202,39 @@ impl Store {
                 self.transactions
                     .create_index(index(doc! {"ticketId": 1, "dateTime": 1, "id": 1}, false))
                     .await?;
+                self.expire_old_ledger_entries().await?;
                 Ok::<_, StoreError>(())
             })
             .await
             .map(|_| ())
+    }
+}
+
+impl Store {
+    /// A TTL index that removes webhook ledger entries after their retention. FerretDB 1.24
+    /// refuses the option (NotImplemented): there the entries stay, which costs a little
+    /// space and nothing else (see the README on clearing them).
+    async fn expire_old_ledger_entries(&self) -> Result<(), StoreError> {
+        const NOT_IMPLEMENTED: i32 = 238;
+        let ttl = IndexModel::builder()
+            .keys(doc! {"claimedAt": 1})
+            .options(
+                IndexOptions::builder()
+                    .expire_after(ledger::RETENTION)
+                    .build(),
+            )
+            .build();
+        match self.actions.create_index(ttl).await {
+            Ok(_) => Ok(()),
+            Err(error) if matches!(&*error.kind, mongodb::error::ErrorKind::Command(c) if c.code == NOT_IMPLEMENTED) =>
+            {
+                tracing::info!(
+                    "this server cannot expire documents; webhook ledger entries are kept"
+                );
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 }
 

@@ -9,6 +9,9 @@ use mongodb::options::ReturnDocument;
 use super::{Entity, Store, StoreError, TicketDoc, TransactionDoc, is_duplicate_key};
 use crate::pagination::{Page, PageRequest, TicketKey};
 
+/// How many times an archive's writes are repeated when a concurrent deletion undid them.
+const MAX_WRITE_ROUNDS: usize = 3;
+
 /// What a ticket says, whoever writes it (a REST caller or the archive); the store adds the
 /// bookkeeping (`createdAt`, `updatedAt`, `archivedAt`).
 #[derive(Debug, Clone, PartialEq)]
@@ -218,6 +221,57 @@ impl Store {
     /// this returns `Ok`. Two archives of one ticket must not run at once (`lock_ticket`).
     pub async fn archive_ticket(&self, ticket: &TicketContent) -> Result<ArchiveWrite, StoreError> {
         self.ensure_indexes().await?;
+        // A deletion of the client running at the same time can remove what one round wrote
+        // (the ticket, its transactions) and leave the client it recreates pointing at
+        // nothing. Every write is idempotent, so the round is repeated until the archive
+        // reads back whole: the client lists the ticket, the ticket and every transaction are
+        // stored.
+        let mut added = 0;
+        for _ in 0..MAX_WRITE_ROUNDS {
+            match self.write_archive(ticket).await? {
+                ArchiveWrite::Written { added: now } => added += now,
+                scrambled @ ArchiveWrite::AlreadyScrambled => return Ok(scrambled),
+            }
+            if self.reads_back_whole(ticket).await? {
+                return Ok(ArchiveWrite::Written { added });
+            }
+            tracing::info!(
+                ticket_id = ticket.ticket_id,
+                "archive changed by a concurrent deletion; writing it again"
+            );
+        }
+        Err(StoreError::Interrupted)
+    }
+
+    /// Whether the client lists the ticket, and the ticket and all of `ticket`'s transactions
+    /// are stored under it.
+    async fn reads_back_whole(&self, ticket: &TicketContent) -> Result<bool, StoreError> {
+        let listed = self
+            .clients
+            .count_documents(
+                doc! {"identifier": &ticket.client_identifier, "tickets": ticket.ticket_id},
+            )
+            .await?
+            == 1;
+        let stored = self
+            .tickets
+            .count_documents(
+                doc! {"ticketId": ticket.ticket_id, "clientIdentifier": &ticket.client_identifier},
+            )
+            .await?
+            == 1;
+        let mut ids: Vec<i64> = ticket.transactions.iter().map(|t| t.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let transactions = self
+            .transactions
+            .count_documents(doc! {"ticketId": ticket.ticket_id, "id": {"$in": &ids}})
+            .await?;
+        Ok(listed && stored && transactions == ids.len() as u64)
+    }
+
+    /// One round of the archive's writes: transactions, ticket, client, in that order.
+    async fn write_archive(&self, ticket: &TicketContent) -> Result<ArchiveWrite, StoreError> {
         let stored = self.get_ticket(ticket.ticket_id).await?;
         if stored.as_ref().is_some_and(|t| t.scrambled_at.is_some()) {
             return Ok(ArchiveWrite::AlreadyScrambled);

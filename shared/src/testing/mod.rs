@@ -5,6 +5,7 @@ pub mod files;
 pub mod glassix;
 pub mod queue;
 pub mod requests;
+pub mod secrets;
 pub mod servers;
 
 use std::io::Write;

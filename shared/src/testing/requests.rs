@@ -6,6 +6,7 @@ use std::time::Duration;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::glassix::{GlassixStub, TEST_API_SECRET};
+use crate::credentials::{Credentials, LiveCredentials};
 use crate::db::Store;
 use crate::glassix::inbound::sign;
 use crate::state::{ApiState, WebhookState};
@@ -35,7 +36,10 @@ pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
     WebhookState {
         store,
         glassix: stub.client(),
-        signing_secret: TEST_API_SECRET.into(),
+        credentials: std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
+            Ok(api_tokens()),
+            Ok(stub.settings()),
+        ))),
         budget: Duration::from_millis(4500),
         new_ticket_tags: vec!["archived-by-ctm".into()],
         archive_queue: None,
@@ -44,14 +48,29 @@ pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
 }
 
 pub fn api_state(store: Store) -> ApiState {
+    api_state_accepting(store, api_tokens())
+}
+
+/// A REST state that accepts exactly `tokens`.
+pub fn api_state_accepting(store: Store, tokens: Vec<secrecy::SecretString>) -> ApiState {
     ApiState {
         store,
-        tokens: vec![
-            TEST_API_TOKEN.into(),
-            "second-token-for-rotation-0123456789".into(),
-        ],
+        credentials: std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
+            Ok(tokens),
+            Err(crate::config::ConfigError::Missing(
+                crate::config::keys::GLASSIX_API_KEY,
+            )),
+        ))),
         files: super::local_files(),
     }
+}
+
+/// The tokens the test states accept: the test token and a second one (rotation).
+fn api_tokens() -> Vec<secrecy::SecretString> {
+    vec![
+        TEST_API_TOKEN.into(),
+        "second-token-for-rotation-0123456789".into(),
+    ]
 }
 
 /// A REST request as API Gateway hands it over: path parameters already extracted.

@@ -6,6 +6,7 @@ mod endpoints;
 mod retry;
 mod token;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,10 +19,12 @@ use tokio::time::Instant;
 pub use download::{DownloadError, Downloaded};
 pub use endpoints::ListPage;
 pub use retry::RetryPolicy;
+use retry::{Call, Replay};
 use token::TokenCache;
 
 use super::models::TokenResponse;
 use crate::config::GlassixSettings;
+use crate::credentials::LiveCredentials;
 
 /// The instant by which a call must have finished, retries included.
 pub type Deadline = Instant;
@@ -41,15 +44,38 @@ pub enum GlassixError {
     /// Retries could not finish before the deadline; `last` says what the last attempt got.
     #[error("Glassix did not succeed before the deadline (last: {last})")]
     DeadlineExceeded { last: String },
+    /// A call that is not repeated (a note) failed after Glassix may have received it: it may
+    /// or may not have been carried out, and only the ticket can tell.
+    #[error("Glassix may or may not have acted (last: {last})")]
+    Uncertain { last: String },
     #[error("unexpected response from Glassix: {0}")]
     Decode(String),
+    /// The answer was larger than we read (see `GlassixClient::with_answer_limit`).
+    #[error("Glassix answered with more than {limit} bytes")]
+    TooLarge { limit: usize },
 }
+
+impl GlassixError {
+    /// True when Glassix may have carried the call out although it failed.
+    pub fn may_have_acted(&self) -> bool {
+        matches!(self, Self::Uncertain { .. })
+    }
+}
+
+/// The largest Glassix answer read by default. A ticket is read whole, transactions
+/// included; the longest e-mail threads we hold are a few MB, so this leaves ample room while
+/// a runaway answer cannot exhaust the function's memory.
+pub const DEFAULT_ANSWER_LIMIT: usize = 32 * 1024 * 1024;
 
 pub struct GlassixClient {
     http: reqwest::Client,
+    /// The address; also the credentials when `live` is not set.
     settings: GlassixSettings,
+    /// Credentials reread while warm: tokens are fetched with their current API key and secret.
+    live: Option<Arc<LiveCredentials>>,
     token: TokenCache,
     retry: RetryPolicy,
+    answer_limit: usize,
 }
 
 impl GlassixClient {
@@ -62,9 +88,24 @@ impl GlassixClient {
         Ok(Self {
             http,
             settings,
+            live: None,
             token: TokenCache::default(),
             retry: RetryPolicy::default(),
+            answer_limit: DEFAULT_ANSWER_LIMIT,
         })
+    }
+
+    /// Fetches tokens with the current credentials of `live` (its address stays the one given
+    /// to [`Self::new`]); a token request they get refused rereads them once.
+    pub fn with_live_credentials(mut self, live: Arc<LiveCredentials>) -> Self {
+        self.live = Some(live);
+        self
+    }
+
+    /// Answers above `bytes` fail with [`GlassixError::TooLarge`] instead of being read.
+    pub fn with_answer_limit(mut self, bytes: usize) -> Self {
+        self.answer_limit = bytes;
+        self
     }
 
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
@@ -94,6 +135,16 @@ impl GlassixClient {
         body: Option<Bytes>,
         deadline: Deadline,
     ) -> Result<Bytes, GlassixError> {
+        // POST is the one method we use for calls that add something each time they arrive.
+        let call = Call {
+            path,
+            replay: if method == Method::POST {
+                Replay::OnlyIfNotReceived
+            } else {
+                Replay::Always
+            },
+            answer_limit: self.answer_limit,
+        };
         let mut renewed = false;
         loop {
             let token = self.token(deadline).await?;
@@ -110,7 +161,7 @@ impl GlassixClient {
                     None => request,
                 }
             };
-            match self.retry.send(path, deadline, send).await {
+            match self.retry.send(call, deadline, send).await {
                 Err(GlassixError::Unauthorized) if !renewed => {
                     tracing::info!(
                         path = retry::template(path),
@@ -126,13 +177,40 @@ impl GlassixClient {
 
     /// The cached token, or a new one from `token/get`.
     async fn token(&self, deadline: Deadline) -> Result<SecretString, GlassixError> {
-        self.token.get_or_fetch(self.fetch_token(deadline)).await
+        // Boxed: a token fetch is rare, and its future nested in every call's future makes the
+        // archive job's future too deep for the compiler's layout limit.
+        self.token
+            .get_or_fetch(Box::pin(async {
+                match self.fetch_token(deadline).await {
+                    // The API key or secret may have been rotated since they were read.
+                    Err(GlassixError::Unauthorized)
+                        if match &self.live {
+                            Some(live) => live.reload_after_refusal().await,
+                            None => false,
+                        } =>
+                    {
+                        self.fetch_token(deadline).await
+                    }
+                    outcome => outcome,
+                }
+            }))
+            .await
     }
 
     async fn fetch_token(
         &self,
         deadline: Deadline,
     ) -> Result<(SecretString, Duration), GlassixError> {
+        let current = match &self.live {
+            Some(live) => Some(live.current().await),
+            None => None,
+        };
+        let settings = match &current {
+            Some(credentials) => credentials
+                .glassix()
+                .map_err(|e| GlassixError::Decode(e.to_string()))?,
+            None => &self.settings,
+        };
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct TokenRequest<'a> {
@@ -141,20 +219,29 @@ impl GlassixClient {
             user_name: &'a str,
         }
         let request = json(&TokenRequest {
-            api_key: self.settings.api_key.expose_secret(),
-            api_secret: self.settings.api_secret.expose_secret(),
-            user_name: &self.settings.user_name,
+            api_key: settings.api_key.expose_secret(),
+            api_secret: settings.api_secret.expose_secret(),
+            user_name: &settings.user_name,
         })?;
         let url = self.url("token/get")?;
         let body = self
             .retry
-            .send("token/get", deadline, || {
-                self.http
-                    .post(url.clone())
-                    .header(ACCEPT, "application/json")
-                    .header(CONTENT_TYPE, "application/json; charset=utf-8")
-                    .body(request.clone())
-            })
+            // Asking for a token again only gives another token.
+            .send(
+                Call {
+                    path: "token/get",
+                    replay: Replay::Always,
+                    answer_limit: self.answer_limit,
+                },
+                deadline,
+                || {
+                    self.http
+                        .post(url.clone())
+                        .header(ACCEPT, "application/json")
+                        .header(CONTENT_TYPE, "application/json; charset=utf-8")
+                        .body(request.clone())
+                },
+            )
             .await?;
         let response: TokenResponse = serde_json::from_slice(&body)
             .map_err(|_| GlassixError::Decode("token response".into()))?;

@@ -1,6 +1,7 @@
 //! One attempt at a Glassix call, and the retry loop around it: 2xx is final; 429, 5xx,
 //! timeouts and connection failures are tried again while the deadline allows, never sooner
-//! than an exponential backoff with jitter.
+//! than an exponential backoff with jitter. A call that is not safe to repeat (a note, tags)
+//! is tried again only when Glassix surely did not act on it (see [`Replay`]).
 
 use std::time::Duration;
 
@@ -36,15 +37,37 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a call may be sent again after an attempt whose fate is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replay {
+    /// Reads, and writes that come out the same however often they run (a scramble).
+    Always,
+    /// `POST addnote`: each one that reaches Glassix adds a note. Sent again only after a
+    /// refused connection or a 429, when Glassix surely did not act; after a 5xx, a timeout or
+    /// a connection lost once the request was out, the call ends as [`GlassixError::Uncertain`].
+    OnlyIfNotReceived,
+}
+
+/// What is being sent, for the retry loop: its path (for logs), whether it may be sent again,
+/// and the largest answer read.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Call<'a> {
+    pub path: &'a str,
+    pub replay: Replay,
+    pub answer_limit: usize,
+}
+
 /// What one attempt came to.
 enum Attempt {
     /// A final answer: the body of a 2xx, or an error that retrying cannot change.
     Done(Result<Bytes, GlassixError>),
-    /// Worth another attempt: how long the server asked us to wait, if it did, and what this
-    /// attempt got (for the error when the deadline ends the retries).
+    /// Worth another attempt: how long the server asked us to wait, if it did, what this
+    /// attempt got (for the error when the deadline ends the retries), and whether Glassix
+    /// may have acted on it.
     Retry {
         wait: Option<Duration>,
         last: String,
+        maybe_received: bool,
     },
 }
 
@@ -52,15 +75,24 @@ impl RetryPolicy {
     /// Sends until a final answer or the deadline.
     pub(super) async fn send(
         &self,
-        path: &str,
+        call: Call<'_>,
         deadline: Deadline,
         request: impl Fn() -> RequestBuilder,
     ) -> Result<Bytes, GlassixError> {
+        let path = call.path;
         let mut attempt = 0;
         loop {
-            let (wait, last) = match attempt_once(path, deadline, request()).await {
+            let (wait, last) = match attempt_once(call, deadline, request()).await {
                 Attempt::Done(outcome) => return outcome,
-                Attempt::Retry { wait, last } => (wait, last),
+                Attempt::Retry {
+                    last,
+                    maybe_received: true,
+                    ..
+                } if call.replay == Replay::OnlyIfNotReceived => {
+                    tracing::warn!(path = template(path), last = %last, "Glassix may have acted on a call that is not repeated");
+                    return Err(GlassixError::Uncertain { last });
+                }
+                Attempt::Retry { wait, last, .. } => (wait, last),
             };
             // Never sooner than the backoff, even when the server says `Retry-After: 0`.
             let backoff = self.delay(attempt);
@@ -75,10 +107,18 @@ impl RetryPolicy {
     }
 }
 
-async fn attempt_once(path: &str, deadline: Deadline, request: RequestBuilder) -> Attempt {
+async fn attempt_once(call: Call<'_>, deadline: Deadline, request: RequestBuilder) -> Attempt {
+    let Call {
+        path,
+        replay,
+        answer_limit,
+    } = call;
+    // Cut off at the deadline: the request may have been out already.
     let timed_out = || {
-        Attempt::Done(Err(GlassixError::DeadlineExceeded {
-            last: "timeout".into(),
+        let last = "timeout".to_owned();
+        Attempt::Done(Err(match replay {
+            Replay::Always => GlassixError::DeadlineExceeded { last },
+            Replay::OnlyIfNotReceived => GlassixError::Uncertain { last },
         }))
     };
     let started = Instant::now();
@@ -100,18 +140,33 @@ async fn attempt_once(path: &str, deadline: Deadline, request: RequestBuilder) -
             return Attempt::Retry {
                 wait: None,
                 last: kind.into(),
+                // Only a connection that was never made surely carried nothing.
+                maybe_received: !error.is_connect(),
             };
         }
         Ok(Ok(response)) => response,
     };
     let status = response.status();
     let retry_after = retry_after(response.headers().get(RETRY_AFTER));
-    let body = match tokio::time::timeout_at(deadline, response.bytes()).await {
-        Ok(Ok(body)) => body,
+    let body = match tokio::time::timeout_at(deadline, read_at_most(response, answer_limit)).await {
+        Ok(Ok(Some(body))) => body,
+        Ok(Ok(None)) => {
+            tracing::warn!(
+                path = template(path),
+                limit = answer_limit,
+                "Glassix answer too large; not read"
+            );
+            return Attempt::Done(Err(GlassixError::TooLarge {
+                limit: answer_limit,
+            }));
+        }
+        // Glassix did it; only its answer was lost. Not worth doing again.
+        Ok(Err(_)) if status.is_success() && replay == Replay::OnlyIfNotReceived => Bytes::new(),
         Ok(Err(_)) if status.is_success() => {
             return Attempt::Retry {
                 wait: None,
                 last: "body".into(),
+                maybe_received: true,
             };
         }
         Ok(Err(_)) => Bytes::new(),
@@ -126,19 +181,44 @@ async fn attempt_once(path: &str, deadline: Deadline, request: RequestBuilder) -
     classify(status, retry_after, body)
 }
 
+/// The body, or `None` as soon as it is known to exceed `limit` bytes (by its Content-Length
+/// or while it streams in): a huge or endless answer never fills the function's memory.
+async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Bytes>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.freeze()))
+}
+
 fn classify(status: StatusCode, retry_after: Option<Duration>, body: Bytes) -> Attempt {
     Attempt::Done(match status {
         s if s.is_success() => Ok(body),
         StatusCode::TOO_MANY_REQUESTS => {
+            // Throttled before it did anything: safe to send again.
             return Attempt::Retry {
                 wait: retry_after,
                 last: "429".into(),
+                maybe_received: false,
             };
         }
         s if s.is_server_error() => {
             return Attempt::Retry {
                 wait: None,
                 last: s.as_u16().to_string(),
+                maybe_received: true,
             };
         }
         StatusCode::UNAUTHORIZED => Err(GlassixError::Unauthorized),
