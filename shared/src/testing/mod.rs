@@ -1,6 +1,7 @@
 //! Test support shared by every crate's tests (feature `testing`, never in a Lambda):
 //! real database, Secrets Manager and SQS servers, fixtures, and captured log output.
 
+pub mod faults;
 pub mod files;
 pub mod glassix;
 pub mod queue;

@@ -36,7 +36,24 @@ pub fn moto_endpoint() -> &'static str {
     })
 }
 
+/// A FerretDB of its own whose SQLite backend is read-only (`query_only`): every write is
+/// refused, reads answer. "The database refuses writes."
+pub fn read_only_mongodb_uri() -> &'static str {
+    static URI: OnceLock<String> = OnceLock::new();
+    URI.get_or_init(|| {
+        format!(
+            "mongodb://{}/",
+            start_ferretdb_with("?_pragma=query_only(1)")
+        )
+    })
+}
+
 fn start_ferretdb() -> SocketAddr {
+    start_ferretdb_with("")
+}
+
+/// FerretDB on a new data folder; `sqlite_query` is appended to its SQLite URL.
+fn start_ferretdb_with(sqlite_query: &str) -> SocketAddr {
     let dir = tempfile::Builder::new()
         .prefix("ctm-ferretdb-")
         .tempdir()
@@ -48,7 +65,7 @@ fn start_ferretdb() -> SocketAddr {
     spawn_for_life_of_process(Command::new(program).args([
         format!("--listen-addr={addr}"),
         "--handler=sqlite".into(),
-        format!("--sqlite-url=file:{}/", dir.display()),
+        format!("--sqlite-url=file:{}/{sqlite_query}", dir.display()),
         format!("--state-dir={}", dir.display()),
         "--debug-addr=-".into(),
         "--telemetry=disable".into(),
