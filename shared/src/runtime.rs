@@ -1,18 +1,24 @@
 //! The entry points of the Lambda binaries: `run_rest` for REST routes, `run` for webhooks,
-//! `run_event` for the SQS worker.
+//! `run_without_config` for the viewer, `run_event` for the SQS worker and the schedule,
+//! `run_fallible_event` for the deploy-time migration.
 
 use std::convert::Infallible;
 use std::future::Future;
-
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use lambda_http::{Body, Request, Response, service_fn};
+use futures_util::TryFutureExt;
+use futures_util::future::{Either, MapOk, Ready, ready};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Request, Response, Service, service_fn};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::response::error_response;
 use crate::rest::{RestHandler, serve};
 use crate::state::ApiState;
 
@@ -39,11 +45,118 @@ where
 {
     init_logging();
     let state = cold_start(init).await?;
-    lambda_http::run(service_fn(move |request| {
-        let response = handler(state, request);
-        async move { Ok::<_, Infallible>(response.await) }
-    }))
+    serve_http(state, handler).await
+}
+
+/// Runs an HTTP function that needs no configuration (the viewer: embedded files only):
+/// `state` is built by the caller, then every request is served with `handler`, with the
+/// same logging and body checks as [`run`].
+pub async fn run_without_config<S, Handler, Fut>(
+    state: S,
+    handler: Handler,
+) -> Result<(), lambda_http::Error>
+where
+    S: Send + Sync + 'static,
+    Handler: Fn(&'static S, Request) -> Fut + Send + Sync,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    init_logging();
+    serve_http(Box::leak(Box::new(state)), handler).await
+}
+
+async fn serve_http<S, Handler, Fut>(
+    state: &'static S,
+    handler: Handler,
+) -> Result<(), lambda_http::Error>
+where
+    S: Send + Sync + 'static,
+    Handler: Fn(&'static S, Request) -> Fut + Send + Sync,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    // What `lambda_http::run` does, with undecodable bodies answered before lambda_http reads
+    // them (see `DecodableBodies`). `Adapter` and `LambdaRequest` are public but undocumented
+    // in lambda_http (its `run` is built on them): a release that changes them fails to
+    // compile here, it cannot change this silently.
+    lambda_runtime::run(DecodableBodies(lambda_http::Adapter::from(service_fn(
+        move |request| {
+            let response = handler(state, request);
+            async move { Ok::<_, Infallible>(response.await) }
+        },
+    ))))
     .await
+}
+
+/// Why an API Gateway event cannot become a request: its body is marked `isBase64Encoded`
+/// but is not base64. `None` for every other event.
+///
+/// lambda_http decodes such a body with `expect`: the invocation would panic and API Gateway
+/// would answer a bare 500 instead of the error shape.
+pub fn undecodable_body(event: &LambdaRequest) -> Option<AppError> {
+    use base64::Engine;
+    let body = match event {
+        LambdaRequest::ApiGatewayV2(request) if request.is_base64_encoded => {
+            request.body.as_deref()
+        }
+        _ => None,
+    }?;
+    // The engine lambda_http decodes with, so that what passes here cannot panic there.
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .err()
+        .map(|_| AppError::BadRequest("the body is marked base64-encoded but is not base64".into()))
+}
+
+/// Answers an event whose body is not what it claims to be (`undecodable_body`) with the 400
+/// of the error shape; hands every other event to lambda_http.
+struct DecodableBodies<S>(S);
+
+/// The inner service's answer, or the refusal of an undecodable body; both are serialized as
+/// the API Gateway response they hold.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer<R> {
+    Served(R),
+    Refused(Box<ApiGatewayV2httpResponse>),
+}
+
+type Answered<R> = fn(R) -> Answer<R>;
+
+impl<S> Service<LambdaEvent<LambdaRequest>> for DecodableBodies<S>
+where
+    S: Service<LambdaEvent<LambdaRequest>>,
+{
+    type Response = Answer<S::Response>;
+    type Error = S::Error;
+    type Future = Either<
+        MapOk<S::Future, Answered<S::Response>>,
+        Ready<Result<Answer<S::Response>, S::Error>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, event: LambdaEvent<LambdaRequest>) -> Self::Future {
+        match undecodable_body(&event.payload) {
+            Some(refusal) => Either::Right(ready(Ok(Answer::Refused(api_gateway_response(
+                error_response(&refusal),
+            ))))),
+            None => Either::Left(self.0.call(event).map_ok(Answer::Served as Answered<_>)),
+        }
+    }
+}
+
+/// An HTTP API (payload format 2.0, the only event lambda_http is built for here) response;
+/// the body is the error shape's JSON, i.e. text.
+fn api_gateway_response(response: Response<Body>) -> Box<ApiGatewayV2httpResponse> {
+    let (parts, body) = response.into_parts();
+    let mut answer = Box::<ApiGatewayV2httpResponse>::default();
+    answer.status_code = i64::from(parts.status.as_u16());
+    answer.headers = parts.headers;
+    answer.body = Some(Body::Text(
+        String::from_utf8_lossy(body.as_ref()).into_owned(),
+    ));
+    answer
 }
 
 /// What an event function keeps for itself after its handler's deadline: answering Lambda
@@ -65,6 +178,29 @@ where
     Handler: Fn(&'static S, E, crate::glassix::Deadline) -> Fut,
     Fut: Future<Output = R>,
 {
+    run_fallible_event(init, move |state, event, deadline| {
+        let response = handler(state, event, deadline);
+        async move { Ok::<_, String>(response.await) }
+    })
+    .await
+}
+
+/// [`run_event`] for a handler whose `Err` must fail the invocation, so that Lambda retries
+/// it (the migration, when CloudFormation could not be told its outcome). The error's text is
+/// what Lambda records: it must name no secret or personal data.
+pub async fn run_fallible_event<S, E, R, Init, InitFut, Handler, Fut>(
+    init: Init,
+    handler: Handler,
+) -> Result<(), lambda_runtime::Error>
+where
+    S: Send + Sync + 'static,
+    E: DeserializeOwned,
+    R: Serialize,
+    Init: FnOnce(Config) -> InitFut,
+    InitFut: Future<Output = Result<S, AppError>>,
+    Handler: Fn(&'static S, E, crate::glassix::Deadline) -> Fut,
+    Fut: Future<Output = Result<R, String>>,
+{
     init_logging();
     let state = cold_start(init).await?;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| {
@@ -75,7 +211,7 @@ where
             .unwrap_or_default()
             .saturating_sub(EVENT_RESERVE);
         let response = handler(state, event.payload, tokio::time::Instant::now() + left);
-        async move { Ok::<_, Infallible>(response.await) }
+        async move { response.await.map_err(lambda_runtime::Error::from) }
     }))
     .await
 }

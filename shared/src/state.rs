@@ -134,7 +134,8 @@ fn glassix_client(
         .with_live_credentials(credentials))
 }
 
-async fn connect(config: &Config) -> Result<Store, AppError> {
+/// The configured database (no connection is made until the first operation).
+pub async fn connect(config: &Config) -> Result<Store, AppError> {
     Ok(Store::connect(config.mongodb_uri.expose_secret(), &config.mongodb_database).await?)
 }
 

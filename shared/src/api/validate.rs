@@ -86,9 +86,18 @@ fn transactions(bodies: Vec<TransactionBody>) -> Result<Vec<TransactionDoc>, App
             "at most {MAX_TRANSACTIONS} transactions are allowed"
         )));
     }
+    // A ticket stores one transaction per id: a second with the same id would be dropped
+    // while the ticket counted both.
+    let mut ids = std::collections::HashSet::with_capacity(bodies.len());
     for body in &bodies {
         text_rule("transactions[].type", &body.kind, MAX_LABEL_CHARS)?;
         validate_name("transactions[].senderName", &body.sender_name)?;
+        if !ids.insert(body.id) {
+            return Err(invalid(format!(
+                "transactions[].id {} appears more than once",
+                body.id
+            )));
+        }
     }
     Ok(bodies.into_iter().map(TransactionDoc::from).collect())
 }
@@ -271,6 +280,34 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_transaction_id_appears_once_per_ticket() {
+        let transaction = |id: i64| TransactionBody {
+            id,
+            guid: None,
+            date_time: chrono::DateTime::UNIX_EPOCH,
+            kind: "Message".into(),
+            text: String::new(),
+            html: String::new(),
+            from_protocol_type: None,
+            sender_name: None,
+            sender_type: None,
+            attachments: Vec::new(),
+        };
+        assert_eq!(
+            transactions(vec![transaction(1), transaction(2)])
+                .map(|t| t.len())
+                .ok(),
+            Some(2)
+        );
+        assert_eq!(
+            transactions(vec![transaction(1), transaction(2), transaction(1)])
+                .map_err(|e| format!("{} {e}", e.code()))
+                .err(),
+            Some("validation_failed transactions[].id 1 appears more than once".into())
+        );
     }
 
     #[test]

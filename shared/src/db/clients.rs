@@ -16,7 +16,6 @@ pub struct NewClient {
 impl Store {
     /// Inserts a client; `AlreadyExists` when the identifier is taken.
     pub async fn create_client(&self, new: NewClient) -> Result<ClientDoc, StoreError> {
-        self.ensure_indexes().await?;
         let now = DateTime::now();
         let client = ClientDoc {
             identifier: new.identifier,
@@ -46,9 +45,34 @@ impl Store {
         &self,
         page: &PageRequest<ClientKey>,
     ) -> Result<Page<ClientDoc>, StoreError> {
-        let filter = match &page.after {
-            Some(ClientKey(identifier)) => doc! {"identifier": {"$gt": identifier}},
-            None => doc! {},
+        self.list_clients_with_prefix(page, None).await
+    }
+
+    /// Clients in identifier order; with `prefix`, only those whose identifier starts with it
+    /// (case-sensitive, as identifiers are used as given).
+    ///
+    /// The prefix is a range on the unique `identifier` index, `[prefix, successor)`, not a
+    /// regular expression: nothing in it needs escaping, and every server (MongoDB, FerretDB)
+    /// answers it from the index.
+    pub async fn list_clients_with_prefix(
+        &self,
+        page: &PageRequest<ClientKey>,
+        prefix: Option<&str>,
+    ) -> Result<Page<ClientDoc>, StoreError> {
+        let mut range = doc! {};
+        if let Some(prefix) = prefix {
+            range.insert("$gte", prefix);
+            if let Some(end) = prefix_end(prefix) {
+                range.insert("$lt", end);
+            }
+        }
+        if let Some(ClientKey(identifier)) = &page.after {
+            range.insert("$gt", identifier.as_str());
+        }
+        let filter = if range.is_empty() {
+            doc! {}
+        } else {
+            doc! {"identifier": range}
         };
         let items: Vec<ClientDoc> = self
             .clients
@@ -83,15 +107,27 @@ impl Store {
     /// crash half-way or a ticket archived meanwhile leaves nothing behind once retried.
     pub async fn delete_client(&self, identifier: &str) -> Result<bool, StoreError> {
         let by_client = doc! {"clientIdentifier": identifier};
+        // Marked first: an archive running meanwhile cannot file a ticket under this client
+        // document any more (it is retried after the deletion), so the deletion never leaves
+        // a client listing a ticket it removed.
+        self.clients
+            .update_one(
+                doc! {"identifier": identifier},
+                doc! {"$set": {"deleting": true}},
+            )
+            .await?;
         for ticket_id in self.client_ticket_ids(identifier).await? {
             self.delete_transactions(ticket_id).await?;
         }
-        self.tickets.delete_many(by_client.clone()).await?;
+        self.tickets.delete_many(by_client).await?;
+        // The client last, and nothing after it: a ticket an archive files meanwhile either
+        // failed on the mark (and is filed again by its retry, under a new client document)
+        // or comes after this and stays whole with its client. No step here may remove a
+        // ticket after an archive has checked that it reads back whole.
         let deleted = self
             .clients
             .delete_one(doc! {"identifier": identifier})
             .await?;
-        self.tickets.delete_many(by_client).await?;
         Ok(deleted.deleted_count > 0)
     }
 
@@ -109,5 +145,58 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         Ok(ids)
+    }
+}
+
+/// The smallest string above every string that starts with `prefix`: its last character
+/// replaced by the next one (carrying past U+10FFFF). Strings compare by their UTF-8 bytes,
+/// which is code point order, so `s` starts with `prefix` exactly when
+/// `prefix <= s < prefix_end(prefix)`. `None` when no string is above them all (a prefix of
+/// U+10FFFF only), where the range has no upper end.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn the_prefix_range_ends_at_the_next_character() {
+        assert_eq!(prefix_end("dana").as_deref(), Some("danb"));
+        assert_eq!(prefix_end("972").as_deref(), Some("973"));
+        assert_eq!(prefix_end("a+").as_deref(), Some("a,"));
+        assert_eq!(prefix_end("דנ").as_deref(), Some("דס"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}\u{10FFFF}"), None);
+    }
+
+    #[test]
+    fn exactly_the_strings_with_the_prefix_fall_in_its_range() {
+        let prefix = "dan\u{10FFFF}";
+        let end = prefix_end(prefix).expect("an end");
+        let in_range = |s: &str| s >= prefix && s < end.as_str();
+        for inside in [
+            "dan\u{10FFFF}",
+            "dan\u{10FFFF}a",
+            "dan\u{10FFFF}\u{10FFFF}x",
+        ] {
+            assert!(in_range(inside), "{inside:?}");
+        }
+        for outside in ["dan", "danz", "dao", "dan\u{FFFF}", "dam\u{10FFFF}"] {
+            assert!(!in_range(outside), "{outside:?}");
+        }
     }
 }

@@ -31,6 +31,11 @@ use tickets::to_store_error;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The version of the index set of [`Store::ensure_indexes`]; `template.yaml` passes the same
+/// number to the `DatabaseIndexes` custom resource (a test keeps them equal), so a deploy that
+/// changes it runs the migration again.
+pub const INDEXES_VERSION: u32 = 1;
+
 /// What a unique index protects: the client identifier or the ticket id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
@@ -46,8 +51,8 @@ pub enum StoreError {
     /// The client a ticket is created for does not exist.
     #[error("client not found")]
     ClientNotFound,
-    /// Concurrent deletions kept undoing an archive's writes; try again later.
-    #[error("the archive was changed by concurrent deletions while it was written")]
+    /// A deletion of the client ran while the archive was written; try again later.
+    #[error("the archive met a concurrent deletion of its client")]
     Interrupted,
     #[error("database error: {}", describe(.0))]
     Database(#[from] mongodb::error::Error),
@@ -181,7 +186,9 @@ impl Store {
         &self.database
     }
 
-    /// Creates the indexes once per cold start; on failure the next call tries again.
+    /// Creates the indexes (idempotent). Run by the deploy-time `migrate` function, by
+    /// `local-api` at start and by the tests, never on a function's cold start; bump
+    /// [`INDEXES_VERSION`] with any change here so the next deploy runs it again.
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
         self.indexes
             .get_or_try_init(|| async {

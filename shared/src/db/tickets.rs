@@ -57,7 +57,6 @@ pub struct ClientHistory {
 impl Store {
     /// Inserts a ticket for an existing client and lists it on that client.
     pub async fn create_ticket(&self, content: TicketContent) -> Result<TicketDoc, StoreError> {
-        self.ensure_indexes().await?;
         if self.get_client(&content.client_identifier).await?.is_none() {
             return Err(StoreError::ClientNotFound);
         }
@@ -220,7 +219,6 @@ impl Store {
     /// acknowledged by a majority before the next starts, and the whole is complete only when
     /// this returns `Ok`. Two archives of one ticket must not run at once (`lock_ticket`).
     pub async fn archive_ticket(&self, ticket: &TicketContent) -> Result<ArchiveWrite, StoreError> {
-        self.ensure_indexes().await?;
         // A deletion of the client running at the same time can remove what one round wrote
         // (the ticket, its transactions) and leave the client it recreates pointing at
         // nothing. Every write is idempotent, so the round is repeated until the archive
@@ -310,16 +308,24 @@ impl Store {
             "$setOnInsert": set_on_insert,
             "$addToSet": {"tickets": ticket.ticket_id},
         };
-        upsert_retrying_duplicates(Entity::Client, || {
+        // Never into a client being deleted: the filter misses it, the upsert's insert then
+        // collides with it on the unique identifier, and the job is tried again once the
+        // deletion is over (it then files the ticket under a new client document).
+        let written = upsert_retrying_duplicates(Entity::Client, || {
             self.clients
                 .update_one(
-                    doc! {"identifier": &ticket.client_identifier},
+                    doc! {"identifier": &ticket.client_identifier, "deleting": {"$ne": true}},
                     client_update.clone(),
                 )
                 .upsert(true)
                 .into_future()
         })
-        .await?;
+        .await;
+        match written {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists(_)) => return Err(StoreError::Interrupted),
+            Err(error) => return Err(error),
+        }
         // Filed under another client before (Glassix's answer changed, or a REST caller filed
         // it elsewhere): it leaves that client's list, as it now belongs to this one.
         if let Some(previous) = stored.filter(|t| t.client_identifier != ticket.client_identifier) {

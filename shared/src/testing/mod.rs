@@ -4,6 +4,8 @@
 pub mod faults;
 pub mod files;
 pub mod glassix;
+pub mod hostile;
+pub mod lambda;
 pub mod queue;
 pub mod requests;
 pub mod secrets;
@@ -17,10 +19,13 @@ use std::sync::{Arc, Mutex};
 use crate::db::Store;
 
 /// A store on a database of its own, so tests run in parallel without seeing each other.
+/// Its indexes are created first, as the deploy-time migration does.
 pub async fn store() -> Store {
-    Store::connect(servers::mongodb_uri(), &unique_database_name())
+    let store = Store::connect(servers::mongodb_uri(), &unique_database_name())
         .await
-        .expect("the test database accepts the connection string")
+        .expect("the test database accepts the connection string");
+    store.ensure_indexes().await.expect("indexes");
+    store
 }
 
 /// A store whose server never answers (a closed port, short timeouts): "the database is down".
@@ -53,6 +58,28 @@ pub async fn stored_tickets(store: &Store) -> Vec<mongodb::bson::Document> {
         .try_collect()
         .await
         .expect("collect")
+}
+
+/// Every client, ticket and transaction document as stored, by collection and in `_id`
+/// order: equal before and after a request that must change nothing.
+pub async fn stored_documents(store: &Store) -> Vec<(&'static str, Vec<mongodb::bson::Document>)> {
+    use crate::db::documents::{CLIENTS, TICKETS, TRANSACTIONS};
+    use futures_util::TryStreamExt;
+    let mut all = Vec::new();
+    for collection in [CLIENTS, TICKETS, TRANSACTIONS] {
+        let documents = store
+            .database()
+            .collection::<mongodb::bson::Document>(collection)
+            .find(mongodb::bson::doc! {})
+            .sort(mongodb::bson::doc! {"_id": 1})
+            .await
+            .expect("find")
+            .try_collect()
+            .await
+            .expect("collect");
+        all.push((collection, documents));
+    }
+    all
 }
 
 /// A local file store in a folder of its own under the system's temporary directory.
