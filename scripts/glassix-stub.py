@@ -8,9 +8,16 @@ Answers token/get, tickets/get (the ticket fixture, with the requested id), addt
 scramble the way the documented API does, serves each attachment's file at the `uri` it hands
 out (as Glassix's pre-signed links do; 4 KiB of bytes per file), and prints one line per request
 it receives.
+
+Two optional variables serve another ticket (the browser test's):
+    GLASSIX_STUB_TICKET=path/to/ticket.json   the ticket to answer instead of the fixture
+    GLASSIX_STUB_FILES=path/to/folder         an attachment whose fileIdentifier names a file
+                                              there is served with that file's bytes and type
 """
 import hashlib
 import json
+import mimetypes
+import os
 import pathlib
 import re
 import sys
@@ -18,7 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "shared" / "fixtures" / "glassix"
 TOKEN = (FIXTURES / "token-response.json").read_bytes()
-TICKET = json.loads((FIXTURES / "ticket.json").read_text("utf-8"))
+TICKET = json.loads(pathlib.Path(os.environ.get("GLASSIX_STUB_TICKET") or FIXTURES / "ticket.json").read_text("utf-8"))
+FILES = pathlib.Path(os.environ["GLASSIX_STUB_FILES"]) if os.environ.get("GLASSIX_STUB_FILES") else None
+# (transaction id, attachment id) -> fileIdentifier, for GLASSIX_STUB_FILES.
+FILE_NAMES = {
+    (str(t["id"]), str(a.get("id"))): a.get("fileIdentifier") or ""
+    for t in TICKET["transactions"]
+    for a in t.get("attachments") or []
+}
 scrambled = set()
 
 
@@ -65,9 +79,14 @@ class Glassix(BaseHTTPRequestHandler):
         return dict(transaction, attachments=attachments)
 
     def _file(self, path):
-        body = hashlib.sha256(path.encode()).digest() * 128
+        body, content_type = hashlib.sha256(path.encode()).digest() * 128, "image/jpeg"
+        parts = path.split("/")  # ["", "files", ticket, transaction, attachment]
+        name = FILE_NAMES.get(tuple(parts[3:5]), "") if len(parts) == 5 else ""
+        if FILES and name and (FILES / name).is_file():
+            body = (FILES / name).read_bytes()
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         self.send_response(200)
-        self.send_header("content-type", "image/jpeg")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -5,6 +5,7 @@
 #   scripts/install-tools.sh            # everything: Rust components, cargo-machete, FerretDB, Python tools
 #   scripts/install-tools.sh ferretdb   # only FerretDB (what the local API needs)
 #   scripts/install-tools.sh moto       # only moto_server (the local API's production shape)
+#   scripts/install-tools.sh browser    # only Debian's chromium and playwright-core (browser tests)
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
@@ -68,6 +69,26 @@ install_cargo_tools() {
   command -v cargo-machete >/dev/null || cargo install --locked --quiet cargo-machete@0.9.2
 }
 
+# The viewer's browser tests: Debian's chromium (never a browser Playwright downloads: a closed
+# network has none to give) and playwright-core, pinned in tests/browser/package-lock.json.
+install_browser_tools() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  # `npm ci` again only when the lock file changed since the last install.
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json" 2>/dev/null; then
+    log "installing playwright-core (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error &&
+      cp package-lock.json node_modules/.installed-lock.json)
+  fi
+}
+
 install_moto() {
   moto_current || python3 -m pip install --quiet --disable-pip-version-check "$MOTO"
 }
@@ -75,11 +96,13 @@ install_moto() {
 case "${1:-all}" in
   ferretdb) install_ferretdb ;;
   moto) install_moto ;;
+  browser) install_browser_tools ;;
   all)
     install_rust_components
     install_cargo_tools
     install_ferretdb
     install_python_tools
+    install_browser_tools
     ;;
-  *) echo "usage: $0 [all|ferretdb|moto]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|ferretdb|moto|browser]" >&2; exit 2 ;;
 esac

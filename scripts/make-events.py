@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per HTTP function,
-for `reconcile-closed-tickets` the scheduled EventBridge event, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
+for `reconcile-closed-tickets` the scheduled EventBridge event, for `migrate` the CloudFormation custom resource event of a deploy, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
 `sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
 
-REST events carry the local development token `local-dev-token-0123456789abcdef`; webhook events carry the
+REST events carry the local development token `local-dev-token-0123456789abcdef` (the viewer's page
+needs none, so its event has no token); webhook events carry the
 Glassix fixtures signed with the documented test API secret `test-api-secret`; the
 archive-worker event holds the message the TICKET_STATE_CHANGE webhook queues for the closed
 fixture ticket (body `{"ticketId":48213977}`, message group = the ticket id).
@@ -36,7 +37,8 @@ TICKET = {
     "tags": ["Refund"],
 }
 
-# binary: (method, route path, raw path, path parameters, query, body, webhook?)
+# binary: (method, route path, raw path, path parameters, query, body, auth: True = webhook
+# signature, False = bearer token, None = none)
 EVENTS = {
     "webhook-new-ticket": ("POST", "/webhooks/glassix/new-ticket", None, None, None, compact_fixture("new-ticket-event.json"), True),
     "webhook-ticket-state-change": ("POST", "/webhooks/glassix/ticket-state-change", None, None, None, compact_fixture("ticket-state-change-closed-event.json"), True),
@@ -52,6 +54,7 @@ EVENTS = {
     "list-ticket-transactions": ("GET", "/tickets/{ticketId}/transactions", "/tickets/48213977/transactions", {"ticketId": "48213977"}, {"limit": "50"}, None, False),
     "update-ticket": ("PATCH", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, json.dumps({"tags": ["Refund", "VIP"]}), False),
     "delete-ticket": ("DELETE", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
+    "viewer": ("GET", "/", None, None, None, None, None),
 }
 
 
@@ -63,7 +66,7 @@ def event(method, route, raw_path, path_params, query, body, webhook):
     if webhook:
         headers["x-hub-signature"] = "sha1=" + hmac.new(TEST_API_SECRET.encode(), body.encode("utf-8"), hashlib.sha1).hexdigest()
         headers["x-glassix-request-count"] = "1"
-    else:
+    elif webhook is False:
         headers["authorization"] = f"Bearer {DEV_TOKEN}"
     raw_query = "&".join(f"{k}={v}" for k, v in (query or {}).items())
     e = {
@@ -142,6 +145,24 @@ def scheduled_event():
     }
 
 
+def custom_resource_event():
+    """The CloudFormation custom resource event a deploy sends to migrate (DatabaseIndexes).
+    Its ResponseURL is a pre-signed S3 URL in real life; tests point it at a local server."""
+    return {
+        "RequestType": "Create",
+        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:client-ticket-manager-MigrateFunction",
+        "ResponseURL": "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/example",
+        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/client-ticket-manager/5b4f4f80-d7a9-11ee-9d3c-0a1b2c3d4e5f",
+        "RequestId": "8d1c3f2e-7a0b-4c5d-9e6f-1a2b3c4d5e6f",
+        "ResourceType": "Custom::DatabaseIndexes",
+        "LogicalResourceId": "DatabaseIndexes",
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:client-ticket-manager-MigrateFunction",
+            "IndexesVersion": "1",
+        },
+    }
+
+
 def main():
     out = ROOT / "events"
     out.mkdir(exist_ok=True)
@@ -149,7 +170,8 @@ def main():
         (out / f"{binary}.json").write_text(json.dumps(event(*spec), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "archive-worker.json").write_text(json.dumps(sqs_event(), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "reconcile-closed-tickets.json").write_text(json.dumps(scheduled_event(), indent=2) + "\n", "utf-8")
-    print(f"wrote {len(EVENTS) + 2} events to {out}")
+    (out / "migrate.json").write_text(json.dumps(custom_resource_event(), indent=2) + "\n", "utf-8")
+    print(f"wrote {len(EVENTS) + 3} events to {out}")
 
 
 if __name__ == "__main__":

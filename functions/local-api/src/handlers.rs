@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::OnceLock;
 
 use lambda_http::{Body, Request, Response};
 use shared::error::AppError;
@@ -15,10 +16,12 @@ pub type ResponseFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send
 pub enum Handler {
     Rest(RestHandler),
     Webhook(for<'a> fn(&'a WebhookState, Request) -> ResponseFuture<'a>),
+    /// The archive viewer's page and assets: no token, no database.
+    Viewer(fn(&viewer::Viewer, &Request) -> Response<Body>),
 }
 
 /// Every deployed binary and its handler.
-pub const HANDLERS: [(&str, Handler); 14] = [
+pub const HANDLERS: [(&str, Handler); 15] = [
     (
         "webhook-new-ticket",
         Handler::Webhook(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
@@ -45,6 +48,7 @@ pub const HANDLERS: [(&str, Handler); 14] = [
     ("get-attachment", Handler::Rest(get_attachment::HANDLER)),
     ("update-ticket", Handler::Rest(update_ticket::HANDLER)),
     ("delete-ticket", Handler::Rest(delete_ticket::HANDLER)),
+    ("viewer", Handler::Viewer(viewer::handle)),
 ];
 
 pub fn handler(binary: &str) -> Option<Handler> {
@@ -71,6 +75,13 @@ impl States {
                     "webhooks need GLASSIX_* settings; see README.md".into(),
                 )),
             },
+            Handler::Viewer(handle) => handle(local_viewer(), &request),
         }
     }
+}
+
+/// The viewer as its Lambda builds it, from this process's environment, once.
+fn local_viewer() -> &'static viewer::Viewer {
+    static VIEWER: OnceLock<viewer::Viewer> = OnceLock::new();
+    VIEWER.get_or_init(viewer::Viewer::from_env)
 }

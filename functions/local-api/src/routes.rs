@@ -121,7 +121,8 @@ pub enum Match<'a> {
 }
 
 fn match_path(template: &str, segments: &[&str]) -> Option<HashMap<String, String>> {
-    let parts: Vec<&str> = template.split('/').collect();
+    // Trimmed like the request path, so that the root route `/` matches `/`.
+    let parts: Vec<&str> = template.trim_end_matches('/').split('/').collect();
     if parts.len() != segments.len() {
         return None;
     }
@@ -168,6 +169,24 @@ mod tests {
         assert!(matches!(
             find(&routes, "GET", "/clients//tickets"),
             Match::NotFound
+        ));
+        match find(&routes, "GET", "/") {
+            Match::Found(route, params) => {
+                assert_eq!(route.binary, "viewer");
+                assert!(params.is_empty());
+            }
+            _ => panic!("no match for the root"),
+        }
+        match find(&routes, "GET", "/viewer/app.0123456789ab.js") {
+            Match::Found(route, params) => {
+                assert_eq!(route.binary, "viewer");
+                assert_eq!(params["asset"], "app.0123456789ab.js");
+            }
+            _ => panic!("no match for an asset"),
+        }
+        assert!(matches!(
+            find(&routes, "POST", "/"),
+            Match::WrongMethod(allowed) if allowed == "GET"
         ));
     }
 }

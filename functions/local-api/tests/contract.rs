@@ -39,23 +39,36 @@ fn openapi_routes() -> BTreeSet<(String, String)> {
     routes
 }
 
+/// The one function with two routes: the viewer's page (`GET /`) and its assets.
+const VIEWER_ROUTES: [(&str, &str); 2] = [("GET", "/"), ("GET", "/viewer/{asset}")];
+
 #[test]
 fn every_function_in_the_template_has_exactly_one_route_and_a_local_handler() {
     let routes = from_template(&repo_file("template.yaml")).expect("template parses");
-    let template_binaries: Vec<&str> = routes.iter().map(|r| r.binary.as_str()).collect();
-    let unique: BTreeSet<&str> = template_binaries.iter().copied().collect();
+    let (viewer, api): (Vec<_>, Vec<_>) = routes.iter().partition(|r| r.binary == "viewer");
+    let template_binaries: Vec<&str> = api.iter().map(|r| r.binary.as_str()).collect();
+    let mut unique: BTreeSet<&str> = template_binaries.iter().copied().collect();
+    unique.insert("viewer");
     let handled: BTreeSet<&str> = HANDLERS.iter().map(|(name, _)| *name).collect();
 
     assert_eq!(
-        template_binaries.len(),
+        template_binaries.len() + 1,
         unique.len(),
         "a binary serves two routes"
+    );
+    assert_eq!(
+        viewer
+            .iter()
+            .map(|r| (r.method.as_str(), r.path.as_str()))
+            .collect::<Vec<_>>(),
+        VIEWER_ROUTES,
+        "the viewer serves its page and its assets"
     );
     assert_eq!(
         unique, handled,
         "template functions and local-api handlers differ"
     );
-    assert_eq!(routes.len(), 14);
+    assert_eq!(routes.len(), 16);
 }
 
 #[test]
@@ -74,4 +87,68 @@ fn every_function_crate_is_in_the_template() {
         .collect();
     let binaries = function_binaries(&repo_file("template.yaml")).expect("template parses");
     assert_eq!(crates, binaries);
+}
+
+/// CI builds every bootstrap once, with `cargo lambda build --release --arm64 --workspace`
+/// (README, "What CI builds"), and does not run `sam build`, which would build each of them
+/// again. That is sound only while `sam build` would build exactly those: every function by
+/// cargo-lambda from the workspace root, under its crate's binary name, for arm64 on
+/// `provided.al2023`.
+#[test]
+fn sam_builds_every_function_as_ci_does() {
+    let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
+    let template = &docs[0];
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
+    assert_eq!(
+        globals["Architectures"]
+            .as_vec()
+            .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>()),
+        Some(vec!["arm64"])
+    );
+    let functions_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut checked = 0;
+    for (name, resource) in template["Resources"].as_hash().expect("Resources") {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().expect("logical id");
+        let properties = &resource["Properties"];
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{name}"
+        );
+        assert_eq!(properties["CodeUri"].as_str(), Some("./"), "{name}");
+        for overridden in ["Runtime", "Architectures", "Handler"] {
+            assert!(
+                properties[overridden].is_badvalue(),
+                "{name} sets {overridden}"
+            );
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("a binary");
+        let manifest = std::fs::read_to_string(functions_dir.join(binary).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("{name}: no crate functions/{binary}: {e}"));
+        assert!(
+            manifest.contains(&format!("name = \"{binary}\"")),
+            "{name}: functions/{binary} builds no binary {binary}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, HANDLERS.len() + 3, "every function, routed or not");
+}
+
+#[test]
+fn the_template_migrates_the_index_version_of_the_code() {
+    let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
+    let migration = &docs[0]["Resources"]["DatabaseIndexes"];
+    assert_eq!(migration["Type"].as_str(), Some("Custom::DatabaseIndexes"));
+    assert_eq!(
+        migration["Properties"]["IndexesVersion"].as_str(),
+        Some(shared::db::INDEXES_VERSION.to_string().as_str()),
+        "bump IndexesVersion in template.yaml with shared::db::INDEXES_VERSION"
+    );
 }

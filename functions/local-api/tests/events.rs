@@ -1,4 +1,5 @@
-//! Every file in `events/` is a valid event (API Gateway, or SQS for the archive worker) that
+//! Every file in `events/` is a valid event (API Gateway; SQS for the archive worker,
+//! EventBridge for reconciliation, a CloudFormation custom resource for the migration) that
 //! its own function's handler accepts, so the files `sam local invoke` and `cargo lambda
 //! invoke` use never rot.
 
@@ -11,7 +12,8 @@ use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
 /// In the order a person would try them, so that each finds what the one before made.
-const ORDER: [(&str, u16); 14] = [
+const ORDER: [(&str, u16); 15] = [
+    ("viewer", 200),
     ("create-client", 201),
     ("get-client", 200),
     ("update-client", 200),
@@ -57,7 +59,7 @@ async fn glassix_answering_everything() -> GlassixStub {
 async fn every_event_file_runs_through_its_handler() {
     let events_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let files: usize = std::fs::read_dir(&events_dir).expect("events/").count();
-    assert_eq!(files, ORDER.len() + 2, "one event per function");
+    assert_eq!(files, ORDER.len() + 3, "one event per function");
 
     let stub = glassix_answering_everything().await;
     let store = testing::store().await;
@@ -123,6 +125,24 @@ async fn every_event_file_runs_through_its_handler() {
     let run_until = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let report = reconcile_closed_tickets::handle(&reconcile, event, run_until).await;
     assert_eq!(report.stopped, "caught up");
+
+    // The deploy's custom resource event: the migration on the same database, told to a
+    // local stand-in for the pre-signed response URL.
+    let text = std::fs::read_to_string(events_dir.join("migrate.json")).expect("event file");
+    let mut event: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let cloudformation = wiremock::MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&cloudformation)
+        .await;
+    event["ResponseURL"] = format!("{}/response", cloudformation.uri()).into();
+    let event = serde_json::from_value(event).expect("a CloudFormation custom resource event");
+    let migration = migrate::MigrateState {
+        store: states.api.store.clone(),
+        http: reqwest::Client::new(),
+    };
+    let outcome = migrate::handle(&migration, event, run_until).await;
+    assert_eq!(outcome, Ok("indexes created"));
     assert_eq!(
         stub.received("DELETE", "tickets/scramble/48213977")
             .await

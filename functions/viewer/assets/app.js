@@ -1,0 +1,635 @@
+// The archive viewer: five screens over the REST API, plain DOM, no framework.
+//
+// Safety rules this file keeps:
+// - the API token lives in sessionStorage only (gone with the tab) and is sent as the bearer
+//   header of API calls, never in a URL;
+// - text from the archive is only ever set as text (textContent, attribute values), never
+//   parsed as HTML;
+// - archived e-mail HTML is shown only as the srcdoc of a frame sandboxed without scripts,
+//   forms, popups or an origin of its own (and the page's CSP applies inside it as well).
+
+const TOKEN_KEY = 'ctm-viewer-token';
+const CLIENTS_PAGE = 25;
+const TRANSACTIONS_PAGE = 50;
+
+const main = document.getElementById('main');
+const crumbs = document.getElementById('crumbs');
+const signOutButton = document.getElementById('sign-out');
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+class SignedOut extends Error {}
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** An element with attributes (`on…` ones become listeners) and text or element children. */
+function h(tag, attributes, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value == null || value === false) continue;
+    if (name === 'class') element.className = value;
+    else if (name === 'dataset') Object.assign(element.dataset, value);
+    else if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+const enc = encodeURIComponent;
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+const formatDate = (iso) => (iso ? dateTime.format(new Date(iso)) : '—');
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const time = (iso, format = dateTime) =>
+  iso ? h('time', { datetime: iso }, format.format(new Date(iso))) : '—';
+
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// ---- API -------------------------------------------------------------------------------
+
+let signInMessage = '';
+
+/** A JSON answer of the API (or the raw response); a 401 signs the reader out. */
+async function api(path, { raw = false } = {}) {
+  const bearer = token();
+  if (!bearer) throw new SignedOut();
+  let response;
+  try {
+    response = await fetch(path, {
+      headers: { Authorization: `Bearer ${bearer}`, Accept: raw ? '*/*' : 'application/json' },
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch {
+    throw new ApiError(0, 'The archive could not be reached. Check the connection and try again.');
+  }
+  if (response.status === 401) {
+    signOut('The archive refused this token (401). Sign in again with a valid API token.');
+    throw new SignedOut();
+  }
+  if (!response.ok) {
+    let message = `The archive answered ${response.status}.`;
+    try {
+      const body = await response.json();
+      if (body && body.error && body.error.message) message = `${body.error.message} (${response.status})`;
+    } catch {
+      // not the JSON error shape: keep the status
+    }
+    throw new ApiError(response.status, message);
+  }
+  return raw ? response : response.json();
+}
+
+/** Every item of a paged list, following `next` (at most `maxPages` pages). */
+async function allPages(path, limit, maxPages) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < maxPages; page += 1) {
+    const query = new URLSearchParams({ limit });
+    if (cursor) query.set('cursor', cursor);
+    const answer = await api(`${path}?${query}`);
+    items.push(...answer.items);
+    cursor = answer.next;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  signInMessage = message || '';
+  render();
+}
+
+signOutButton.addEventListener('click', () => signOut('You signed out.'));
+
+// ---- routing ---------------------------------------------------------------------------
+
+let generation = 0;
+let cleanups = [];
+
+/** `#/`, `#/clients?prefix=…`, `#/clients/<identifier>`, `#/tickets/<id>`; other hashes
+ * (the skip link's `#main`) are in-page anchors, not routes. */
+function route() {
+  const hash = location.hash || '#/';
+  if (!hash.startsWith('#/')) return null;
+  const [path, query] = hash.slice(1).split('?');
+  try {
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts.length === 2 && parts[0] === 'clients') return { view: 'client', id: parts[1] };
+    if (parts.length === 2 && parts[0] === 'tickets') return { view: 'ticket', id: parts[1] };
+  } catch {
+    // a malformed escape: fall back to the client list
+  }
+  return { view: 'clients', prefix: new URLSearchParams(query || '').get('prefix') || '' };
+}
+
+/** Whether a view started in `gen` is still the one on screen. */
+const current = (gen) => gen === generation;
+
+async function render() {
+  const target = route();
+  if (!target) return;
+  generation += 1;
+  const gen = generation;
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+  signOutButton.hidden = !token();
+  if (!token()) {
+    showSignIn();
+    return;
+  }
+  main.setAttribute('aria-busy', 'true');
+  main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+  try {
+    if (target.view === 'client') await showClient(target.id, gen);
+    else if (target.view === 'ticket') await showTicket(target.id, gen);
+    else await showClients(target.prefix, gen);
+  } catch (error) {
+    if (error instanceof SignedOut || !current(gen)) return;
+    main.replaceChildren(
+      h('h1', { tabindex: -1 }, 'This page could not be shown'),
+      h('p', { class: 'error', role: 'alert' }, error.message),
+      h('p', {}, h('a', { href: '#/' }, 'Back to the clients')),
+    );
+    focusHeading();
+  } finally {
+    if (current(gen)) main.removeAttribute('aria-busy');
+  }
+}
+
+function focusHeading() {
+  const heading = main.querySelector('h1');
+  if (heading) heading.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+function setCrumbs(...items) {
+  crumbs.replaceChildren(
+    h('ol', {}, items.map(([label, href]) =>
+      h('li', {}, href ? h('a', { href, dir: 'auto' }, label) : h('span', { 'aria-current': 'page', dir: 'auto' }, label)))),
+  );
+}
+
+/** An object URL for this view, revoked when the view goes. */
+function objectUrl(blob) {
+  const url = URL.createObjectURL(blob);
+  cleanups.push(() => URL.revokeObjectURL(url));
+  return url;
+}
+
+// ---- sign-in ---------------------------------------------------------------------------
+
+function showSignIn() {
+  crumbs.replaceChildren();
+  const input = h('input', {
+    id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
+    required: true, 'aria-describedby': 'token-help sign-in-message',
+  });
+  const message = h('p', { id: 'sign-in-message', class: 'error', role: 'alert' }, signInMessage);
+  const button = h('button', { type: 'submit' }, 'Sign in');
+  const form = h('form', {
+    class: 'card sign-in',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const value = input.value.trim();
+      if (!value) return;
+      sessionStorage.setItem(TOKEN_KEY, value);
+      signInMessage = '';
+      button.disabled = true;
+      message.textContent = 'Checking the token…';
+      try {
+        await api('/clients?limit=1');
+      } catch (error) {
+        if (error instanceof SignedOut) return;
+        sessionStorage.removeItem(TOKEN_KEY);
+        message.textContent = error.message;
+        button.disabled = false;
+        return;
+      }
+      render();
+    },
+  },
+  h('h1', { tabindex: -1 }, 'Sign in'),
+  h('label', { for: 'token' }, 'API token'),
+  input,
+  h('p', { id: 'token-help', class: 'hint' },
+    'Paste one of the API tokens. It stays in this browser tab only and is sent with each request to the archive.'),
+  button,
+  message);
+  main.replaceChildren(form);
+  input.focus();
+}
+
+// ---- clients ---------------------------------------------------------------------------
+
+async function showClients(prefix, gen) {
+  setCrumbs(['Clients']);
+  const input = h('input', {
+    id: 'prefix', name: 'prefix', type: 'search', value: prefix, autocomplete: 'off',
+    spellcheck: 'false', dir: 'auto', 'aria-describedby': 'prefix-help',
+  });
+  const results = h('div', { id: 'results', class: 'results' });
+  let typing;
+  let loads = 0;
+
+  const search = (value) => {
+    const wanted = value.trim();
+    const target = wanted ? `#/clients?prefix=${enc(wanted)}` : '#/';
+    // Replacing the entry does not fire hashchange: the search box keeps its focus.
+    if (location.hash !== target) history.replaceState(null, '', target);
+    load(wanted, []);
+  };
+
+  async function load(wanted, cursors) {
+    loads += 1;
+    const mine = loads;
+    const query = new URLSearchParams({ limit: CLIENTS_PAGE });
+    if (wanted) query.set('prefix', wanted);
+    if (cursors.length) query.set('cursor', cursors[cursors.length - 1]);
+    results.setAttribute('aria-busy', 'true');
+    let page;
+    try {
+      page = await api(`/clients?${query}`);
+    } catch (error) {
+      if (error instanceof SignedOut || !current(gen) || mine !== loads) return;
+      results.replaceChildren(h('p', { class: 'error', role: 'alert' }, error.message));
+      results.removeAttribute('aria-busy');
+      return;
+    }
+    if (!current(gen) || mine !== loads) return;
+    results.removeAttribute('aria-busy');
+    const found = page.items.length
+      ? h('ol', { class: 'rows clients' }, page.items.map((client) => h('li', {},
+        h('a', { class: 'row', href: `#/clients/${enc(client.identifier)}` },
+          h('span', { class: 'identifier', dir: 'ltr' }, client.identifier),
+          h('span', { class: 'name', dir: 'auto' }, client.name || 'no name'),
+          h('span', { class: 'count' }, plural(client.tickets.length, 'ticket'))))))
+      : h('p', { class: 'empty' }, wanted ? `No client identifier starts with “${wanted}”.` : 'No clients yet.');
+    const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of clients' },
+      cursors.length ? h('button', { type: 'button', onclick: () => load(wanted, cursors.slice(0, -1)) }, '← Previous page') : null,
+      h('span', { class: 'page-number' }, `Page ${cursors.length + 1}`),
+      page.next ? h('button', { type: 'button', onclick: () => load(wanted, [...cursors, page.next]) }, 'Next page →') : null);
+    results.replaceChildren(
+      h('p', { class: 'summary', role: 'status' }, page.items.length
+        ? `${plural(page.items.length, 'client')} on this page${wanted ? ` starting with “${wanted}”` : ''}.`
+        : ''),
+      found,
+      pager,
+    );
+  }
+
+  main.replaceChildren(
+    h('h1', { tabindex: -1 }, 'Clients'),
+    h('form', {
+      class: 'search',
+      role: 'search',
+      onsubmit: (event) => {
+        event.preventDefault();
+        clearTimeout(typing);
+        search(input.value);
+      },
+    },
+    h('label', { for: 'prefix' }, 'Identifier starts with'),
+    h('div', { class: 'inline' }, input, h('button', { type: 'submit' }, 'Search')),
+    h('p', { id: 'prefix-help', class: 'hint' },
+      'Phone digits (e.g. 97252…) or the start of an e-mail address, exactly as archived (case matters).')),
+    results,
+  );
+  input.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => search(input.value), 350);
+  });
+  cleanups.push(() => clearTimeout(typing));
+  focusHeading();
+  await load(prefix, []);
+}
+
+// ---- one client ------------------------------------------------------------------------
+
+async function showClient(identifier, gen) {
+  setCrumbs(['Clients', '#/'], [identifier]);
+  const base = `/clients/${enc(identifier)}`;
+  const [client, tickets] = await Promise.all([api(base), allPages(`${base}/tickets`, 100, 50)]);
+  if (!current(gen)) return;
+  // The API lists tickets by id; people look for the newest first.
+  tickets.sort((a, b) => Date.parse(b.ticketOpeningDate) - Date.parse(a.ticketOpeningDate)
+    || b.ticketId - a.ticketId);
+  main.replaceChildren(
+    h('h1', { tabindex: -1 }, h('span', { dir: 'auto' }, client.name || client.identifier)),
+    h('dl', { class: 'facts' },
+      fact('Identifier', h('span', { dir: 'ltr' }, client.identifier)),
+      fact('Tickets', String(tickets.length)),
+      fact('Client since', time(client.createdAt, dateOnly))),
+    h('h2', {}, 'Tickets, newest first'),
+    tickets.length
+      ? h('ol', { class: 'rows tickets' }, tickets.map(ticketRow))
+      : h('p', { class: 'empty' }, 'This client has no tickets.'),
+  );
+  focusHeading();
+}
+
+function fact(term, ...value) {
+  return h('div', {}, h('dt', {}, term), h('dd', {}, ...value));
+}
+
+function tags(list) {
+  return list && list.length
+    ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, list.map((tag) => h('li', { dir: 'auto' }, tag)))
+    : null;
+}
+
+function ticketRow(ticket) {
+  return h('li', {},
+    h('a', { class: 'row ticket', href: `#/tickets/${ticket.ticketId}` },
+      h('span', { class: 'title' }, `Ticket ${ticket.ticketId}`),
+      h('span', { class: 'channel' }, ticket.protocolType),
+      h('span', { class: 'dates' }, 'Opened ', time(ticket.ticketOpeningDate), ' · ',
+        ticket.closedAt ? ['Closed ', time(ticket.closedAt)] : 'not closed'),
+      h('span', { class: 'count' }, plural(ticket.transactionCount, 'transaction')),
+      ticket.scrambledAt ? h('span', { class: 'badge scrambled' }, 'Scrambled in Glassix') : null,
+      tags(ticket.tags)));
+}
+
+// ---- one ticket ------------------------------------------------------------------------
+
+const ROLE_LABELS = { client: 'Client', agent: 'Agent', note: 'Internal note', event: 'Event' };
+
+function roleOf(transaction) {
+  if (transaction.type === 'Note') return 'note';
+  if (transaction.type !== 'Message') return 'event';
+  return /^(client|customer|contact)$/i.test(transaction.senderType || '') ? 'client' : 'agent';
+}
+
+function scrambleBanner(ticket) {
+  if (ticket.scrambledAt) {
+    return h('p', { class: 'banner scrambled', role: 'note' },
+      h('strong', {}, 'Scrambled in Glassix'), ' on ', time(ticket.scrambledAt),
+      '. Glassix no longer holds this conversation: this archive is the only copy.');
+  }
+  if (ticket.archivedAt) {
+    return h('p', { class: 'banner', role: 'note' },
+      h('strong', {}, 'Not scrambled'), ' — archived on ', time(ticket.archivedAt),
+      '; Glassix still holds its own copy.');
+  }
+  return h('p', { class: 'banner', role: 'note' }, 'Entered through the API; never in Glassix.');
+}
+
+async function showTicket(id, gen) {
+  const path = `/tickets/${enc(id)}`;
+  const ticket = await api(path);
+  if (!current(gen)) return;
+  setCrumbs(['Clients', '#/'],
+    [ticket.clientName || ticket.clientIdentifier, `#/clients/${enc(ticket.clientIdentifier)}`],
+    [`Ticket ${ticket.ticketId}`]);
+
+  let next = ticket.transactionsNext;
+  let shown = 0;
+  let loading = null;
+  const transcript = h('ol', { class: 'transcript', 'aria-label': 'Conversation' });
+  const progress = h('p', { class: 'progress', role: 'status' });
+  const more = h('button', { type: 'button', class: 'more', onclick: () => loadMore() }, 'Load more');
+  const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
+  const images = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      images.unobserve(entry.target);
+      entry.target.dispatchEvent(new Event('visible'));
+    }
+  }, { rootMargin: '800px 0px' });
+  cleanups.push(() => images.disconnect());
+
+  const update = () => {
+    progress.textContent = next
+      ? `Showing ${shown} of ${ticket.transactionCount} transactions; more load as you scroll.`
+      : `All ${plural(shown, 'transaction')} shown.`;
+    more.hidden = !next;
+  };
+  const append = (items) => {
+    transcript.append(...items.map((t) => transactionItem(t, images, gen)));
+    shown += items.length;
+    update();
+  };
+
+  /** The next page of transactions (one request at a time). */
+  function loadMore() {
+    if (!next) return Promise.resolve();
+    if (!loading) {
+      more.disabled = true;
+      loading = api(`${path}/transactions?limit=${TRANSACTIONS_PAGE}&cursor=${enc(next)}`)
+        .then((page) => {
+          if (!current(gen)) return;
+          next = page.next;
+          append(page.items);
+        })
+        .catch((error) => {
+          if (error instanceof SignedOut || !current(gen)) return;
+          progress.textContent = `${error.message} Scroll or press “Load more” to try again.`;
+        })
+        .finally(() => {
+          loading = null;
+          more.disabled = false;
+          // Still at the end of the list (a short page, a tall screen): keep going.
+          if (current(gen) && next && sentinel.getBoundingClientRect().top < window.innerHeight + 400) {
+            loadMore();
+          }
+        });
+    }
+    return loading;
+  }
+
+  async function loadAll() {
+    while (next && current(gen)) {
+      const before = next;
+      await loadMore();
+      if (next === before) throw new ApiError(0, 'Not every transaction could be loaded.');
+    }
+  }
+
+  const status = h('p', { class: 'toolbar-status', role: 'status' });
+  const busy = (button, label, work) => async () => {
+    button.disabled = true;
+    status.textContent = label;
+    try {
+      await work();
+      status.textContent = '';
+    } catch (error) {
+      if (!(error instanceof SignedOut)) status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const jsonButton = h('button', { type: 'button' }, 'Download as JSON');
+  jsonButton.addEventListener('click', busy(jsonButton, 'Preparing the JSON file…', () => downloadJson(id)));
+  const printButton = h('button', { type: 'button' }, 'Print or save as PDF');
+  printButton.addEventListener('click', busy(printButton, 'Loading every transaction for printing…', async () => {
+    await loadAll();
+    window.print();
+  }));
+
+  main.replaceChildren(
+    h('article', { class: 'ticket-view' },
+      h('h1', { tabindex: -1 }, `Ticket ${ticket.ticketId}`),
+      scrambleBanner(ticket),
+      h('dl', { class: 'facts' },
+        fact('Client', h('a', { href: `#/clients/${enc(ticket.clientIdentifier)}`, dir: 'auto' },
+          ticket.clientName || ticket.clientIdentifier), ' ', h('span', { class: 'muted', dir: 'ltr' }, ticket.clientIdentifier)),
+        fact('Channel', ticket.protocolType),
+        fact('Opened', time(ticket.ticketOpeningDate)),
+        fact('Closed', ticket.closedAt ? time(ticket.closedAt) : 'not closed'),
+        fact('Transactions', String(ticket.transactionCount)),
+        ticket.tags.length ? fact('Tags', tags(ticket.tags)) : null),
+      h('div', { class: 'toolbar' }, jsonButton, printButton, status,
+        h('p', { class: 'muted zone' }, `Times in your time zone (${timeZone}).`)),
+      transcript,
+      sentinel,
+      progress,
+      more,
+      h('p', { class: 'print-only' },
+        `Printed from the ticket archive: ticket ${ticket.ticketId}. Times in ${timeZone}.`)),
+  );
+  append(ticket.transactions || []);
+  const scrolled = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadMore();
+  }, { rootMargin: '400px 0px' });
+  scrolled.observe(sentinel);
+  cleanups.push(() => scrolled.disconnect());
+  focusHeading();
+}
+
+function transactionItem(transaction, images, gen) {
+  const role = roleOf(transaction);
+  const label = role === 'agent' && /bot/i.test(transaction.senderType || '') ? 'Bot' : ROLE_LABELS[role];
+  const eventName = role === 'event' ? transaction.type.replace(/([a-z])([A-Z])/g, '$1 $2') : null;
+  const wide = transaction.html ? ' wide' : '';
+  return h('li', { class: `tx ${role}${wide}`, id: `tx-${transaction.id}`, dataset: { role, id: transaction.id } },
+    h('p', { class: 'meta' },
+      h('span', { class: 'role' }, label),
+      transaction.senderName ? h('span', { class: 'sender', dir: 'auto' }, transaction.senderName) : null,
+      transaction.fromProtocolType ? h('span', { class: 'channel' }, transaction.fromProtocolType) : null,
+      time(transaction.dateTime)),
+    eventName ? h('p', { class: 'event-name' }, eventName) : null,
+    body(transaction),
+    attachmentList(transaction, images, gen));
+}
+
+/** The message: its text, and its archived HTML in a sandboxed frame (shown at once for an
+ * e-mail or a message without text, behind a disclosure otherwise). */
+function body(transaction) {
+  const text = transaction.text ? h('div', { class: 'text', dir: 'auto' }, transaction.text) : null;
+  if (!transaction.html) return text;
+  const frame = () => h('iframe', {
+    class: 'mail',
+    sandbox: '',
+    srcdoc: transaction.html,
+    title: `Message ${transaction.id} as archived (formatted)`,
+    referrerpolicy: 'no-referrer',
+  });
+  const isMail = /mail/i.test(transaction.fromProtocolType || '');
+  if (isMail || !text) {
+    return [
+      h('div', { class: 'mail-wrap' }, frame()),
+      text ? h('details', { class: 'alt' }, h('summary', {}, 'Plain text'), text) : null,
+    ];
+  }
+  const details = h('details', { class: 'alt' }, h('summary', {}, 'Formatted version'));
+  details.addEventListener('toggle', () => {
+    if (details.open && !details.querySelector('iframe')) details.append(h('div', { class: 'mail-wrap' }, frame()));
+  });
+  return [text, details];
+}
+
+const INLINE_IMAGE = /^image\/(png|jpe?g|gif|webp|avif|bmp)$/i;
+
+function attachmentList(transaction, images, gen) {
+  const list = transaction.attachments || [];
+  if (!list.length) return null;
+  return h('ul', { class: 'files', 'aria-label': 'Attachments' }, list.map((attachment) => {
+    const name = attachment.originalFileName || attachment.fileIdentifier || 'attachment';
+    const file = attachment.file;
+    if (!file) return h('li', { class: 'missing' }, h('span', { dir: 'auto' }, name), ' (file not archived)');
+    const button = h('button', { type: 'button', class: 'download' },
+      'Download ', h('span', { dir: 'auto' }, name), ` (${size(file.size)})`);
+    const note = h('span', { class: 'file-status', role: 'status' });
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      note.textContent = 'Downloading…';
+      try {
+        const blob = await fetchFile(file);
+        save(blob, name);
+        note.textContent = '';
+      } catch (error) {
+        if (!(error instanceof SignedOut)) note.textContent = error.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    if (!INLINE_IMAGE.test(file.contentType)) return h('li', {}, button, note);
+    const image = h('img', { alt: name, class: 'attachment-image', decoding: 'async' });
+    image.addEventListener('visible', async () => {
+      try {
+        const blob = await fetchFile(file);
+        if (current(gen)) image.src = objectUrl(blob);
+      } catch (error) {
+        if (!(error instanceof SignedOut)) note.textContent = `The image could not be loaded: ${error.message}`;
+      }
+    }, { once: true });
+    images.observe(image);
+    return h('li', {}, h('figure', {}, image, h('figcaption', {}, button, note)));
+  }));
+}
+
+/** An archived file through the attachment route (with the bearer header, which an
+ * <img src> cannot send), checked against the SHA-256 the archive recorded. */
+async function fetchFile(file) {
+  const response = await api(file.path, { raw: true });
+  const blob = await response.blob();
+  if (crypto.subtle && file.sha256) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    if (hex !== file.sha256.toLowerCase()) throw new ApiError(0, 'The file does not match its archived checksum.');
+  }
+  return blob;
+}
+
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The ticket with every transaction, as one JSON file. */
+async function downloadJson(id) {
+  const path = `/tickets/${enc(id)}`;
+  const ticket = await api(path);
+  const transactions = [...(ticket.transactions || [])];
+  let next = ticket.transactionsNext;
+  while (next) {
+    const page = await api(`${path}/transactions?limit=100&cursor=${enc(next)}`);
+    transactions.push(...page.items);
+    next = page.next;
+  }
+  const whole = { ...ticket, transactions };
+  delete whole.transactionsNext;
+  save(new Blob([JSON.stringify(whole, null, 2)], { type: 'application/json' }), `ticket-${ticket.ticketId}.json`);
+}
+
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,9 @@
+// No configuration or secret: the viewer serves embedded files only.
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::run_without_config(viewer::Viewer::from_env(), |viewer, request| {
+        let response = viewer.handle(&request);
+        async move { response }
+    })
+    .await
+}

@@ -1,0 +1,299 @@
+// The archive viewer in a real browser: Debian's Chromium driven by playwright-core, against
+// a local API that archived a ticket through the signed closed-ticket webhook. Started by
+// scripts/browser-test.sh, which sets VIEWER_URL and starts the servers.
+//
+// The steps build on each other (sign in, find, open, read, download), so they run in order
+// on one page.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import {
+  CLIENT_ID, DOCUMENT, FILES_DIR, IMAGE, TICKET_ID, closedDelivery, expected,
+} from './ticket.mjs';
+
+const BASE = process.env.VIEWER_URL;
+const TOKEN = process.env.API_TOKEN || 'local-dev-token-0123456789abcdef';
+const SECRET = process.env.GLASSIX_API_SECRET || 'test-api-secret';
+const SCREENSHOT = process.env.SCREENSHOT;
+const TIME_ZONE = 'Asia/Jerusalem';
+const LOCALE = 'en-GB';
+const TITLE = 'Ticket archive';
+const STEP = 15_000;
+
+assert.ok(BASE, 'VIEWER_URL is not set: run scripts/browser-test.sh');
+
+let browser;
+let context;
+let page;
+const pageErrors = [];
+const transactionPages = [];
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+async function rest(method, route, body) {
+  const response = await fetch(`${BASE}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+before(async () => {
+  // Given: the ticket closed in Glassix, delivered signed; archived and scrambled inline.
+  const delivery = closedDelivery();
+  const signature = `sha1=${createHmac('sha1', SECRET).update(delivery).digest('hex')}`;
+  const archived = await fetch(`${BASE}/webhooks/glassix/ticket-state-change`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature': signature },
+    body: delivery,
+  });
+  const summary = await archived.json();
+  assert.equal(archived.status, 200, JSON.stringify(summary));
+  assert.equal(summary.results[0].outcome, 'processed', JSON.stringify(summary));
+  // An older ticket of the same client, and clients whose identifiers share less of the prefix.
+  const older = await rest('POST', `/clients/${CLIENT_ID}/tickets`, {
+    ticketId: TICKET_ID + 1, clientName: 'Dana Cohen', ticketOpeningDate: '2023-05-01T09:00:00Z',
+    protocolType: 'Mail', tags: ['Delivery'], closedAt: '2023-05-02T10:00:00Z',
+    transactions: [{ id: 1, dateTime: '2023-05-01T09:00:00Z', type: 'Message', text: 'Where is my parcel?', senderType: 'Client' }],
+  });
+  assert.equal(older.status, 201, JSON.stringify(older.body));
+  for (const identifier of ['972549800000', '972500000001', 'dana@example.com']) {
+    assert.equal((await rest('POST', '/clients', { identifier })).status, 201);
+  }
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context = await browser.newContext({
+    viewport: { width: 1000, height: 700 },
+    locale: LOCALE,
+    timezoneId: TIME_ZONE,
+    acceptDownloads: true,
+  });
+  context.setDefaultTimeout(STEP);
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => {
+    if (request.url().includes(`/tickets/${TICKET_ID}/transactions?`)) transactionPages.push(request.url());
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('the viewer is served with its security headers, small', async () => {
+  const response = await fetch(`${BASE}/`);
+  const html = await response.text();
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('cache-control'), 'no-cache');
+  const policy = response.headers.get('content-security-policy');
+  assert.match(policy, /default-src 'self'/);
+  assert.match(policy, /script-src 'self';/);
+  assert.match(policy, /style-src 'self';/);
+  assert.match(policy, /frame-ancestors 'none'/);
+  assert.doesNotMatch(policy, /unsafe/);
+  assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
+
+  let gzipped = gzipSync(html).length;
+  const assets = [...html.matchAll(/"(\/viewer\/[^"]+)"/g)].map((m) => m[1]);
+  assert.equal(assets.length, 3, 'script, stylesheet and icon');
+  for (const asset of assets) {
+    const file = await fetch(`${BASE}${asset}`);
+    assert.equal(file.status, 200, asset);
+    assert.equal(file.headers.get('cache-control'), 'public, max-age=31536000, immutable', asset);
+    assert.match(file.headers.get('content-security-policy'), /frame-ancestors 'none'/, asset);
+    gzipped += gzipSync(Buffer.from(await file.arrayBuffer())).length;
+  }
+  console.log(`viewer: ${gzipped} bytes gzipped in total`);
+  assert.ok(gzipped <= 100 * 1024, `${gzipped} bytes gzipped`);
+});
+
+test('a wrong token is refused and the reader stays at sign-in', async () => {
+  await page.goto(`${BASE}/`);
+  await page.fill('#token', 'wrong-token-0123456789abcdef-0123456789');
+  await page.press('#token', 'Enter');
+  await page.locator('#sign-in-message', { hasText: 'refused' }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal(await page.locator('#prefix').count(), 0);
+});
+
+test('signed in, the client is found by identifier prefix, with the keyboard', async () => {
+  await page.fill('#token', TOKEN);
+  await page.press('#token', 'Enter');
+  await page.locator('#prefix').waitFor();
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'the token is not kept past the tab');
+
+  await page.focus('#prefix');
+  await page.keyboard.type('9725498');
+  await page.keyboard.press('Enter');
+  await page.locator('.clients li', { hasText: '972549800000' }).waitFor();
+  assert.deepEqual(await page.locator('.clients .identifier').allTextContents(), ['972549800000', CLIENT_ID]);
+
+  await page.fill('#prefix', CLIENT_ID.slice(0, 9));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.clients li').length === 1);
+  const row = page.locator('.clients li');
+  assert.equal(await row.locator('.identifier').textContent(), CLIENT_ID);
+  assert.equal(await row.locator('.count').textContent(), '2 tickets');
+
+  // Tab to the result and open it with Enter.
+  for (let i = 0; i < 5 && !(await page.evaluate(() => document.activeElement.matches('.clients a'))); i += 1) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  await page.locator('.tickets').waitFor();
+});
+
+test("the client's tickets are listed newest first with channel, dates and tags", async () => {
+  const rows = page.locator('.tickets > li');
+  assert.deepEqual(await rows.locator('.title').allTextContents(), [`Ticket ${TICKET_ID}`, `Ticket ${TICKET_ID + 1}`]);
+  const newest = rows.first();
+  assert.equal(await newest.locator('.channel').textContent(), 'WhatsApp');
+  assert.deepEqual(await newest.locator('.tags li').allTextContents(), ['Refund', 'Billing']);
+  assert.match(await newest.locator('.dates').textContent(), /Opened 10 Mar 2024.*Closed 10 Mar 2024/);
+  assert.match(await newest.textContent(), /Scrambled in Glassix/);
+  assert.doesNotMatch(await rows.nth(1).textContent(), /Scrambled/);
+});
+
+test('the ticket reads as a transcript: roles, order, direction, local times, the scramble', async () => {
+  await page.locator('.tickets a').first().click();
+  await page.locator('.transcript > li').first().waitFor();
+  assert.match(await page.locator('.banner.scrambled').textContent(), /Scrambled in Glassix on .*only copy/);
+
+  const items = page.locator('.transcript > li');
+  const shown = await items.evaluateAll((list) => list.map((li) => ({
+    id: Number(li.dataset.id),
+    role: li.dataset.role,
+    label: li.querySelector('.role').textContent,
+    text: li.querySelector('.text')?.textContent ?? null,
+    dir: li.querySelector('.text')?.getAttribute('dir') ?? null,
+    direction: li.querySelector('.text') ? getComputedStyle(li.querySelector('.text')).direction : null,
+  })));
+  const wanted = expected();
+  assert.equal(shown.length, 100, 'the first page');
+  for (const [index, item] of shown.entries()) {
+    const want = wanted[index];
+    assert.equal(item.id, want.id, `transaction ${index} in order`);
+    assert.equal(item.role, want.role, `transaction ${want.id} from the right side`);
+    if (want.mail) continue; // shown in its frame; see the hostile e-mail test
+    assert.equal(item.text, want.text, `transaction ${want.id} text`);
+    assert.equal(item.dir, 'auto');
+    assert.equal(item.direction, want.dir, `transaction ${want.id} direction`);
+  }
+  assert.equal(shown[2].label, 'Internal note');
+  const styles = await page.evaluate(() => ['client', 'agent', 'note'].map((role) => {
+    const style = getComputedStyle(document.querySelector(`.tx.${role}`));
+    return `${style.backgroundColor} ${style.borderStyle} ${style.alignSelf}`;
+  }));
+  assert.equal(new Set(styles).size, 3, `client, agent and note look different: ${styles}`);
+
+  // Times in the reader's zone (Jerusalem is UTC+2 in March 2024), with the date.
+  const first = wanted[0];
+  const local = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE })
+    .format(new Date(Date.UTC(2024, 2, 10, 8, 15)));
+  assert.equal(local, '10 Mar 2024, 10:15');
+  assert.equal(await page.locator(`#tx-${first.id} .meta time`).textContent(), local);
+});
+
+test('an image attachment renders inline', async () => {
+  const image = page.locator(`#tx-${IMAGE.transaction} img.attachment-image`);
+  await page.waitForFunction((selector) => document.querySelector(selector)?.naturalWidth > 0,
+    `#tx-${IMAGE.transaction} img.attachment-image`);
+  assert.equal(await image.evaluate((img) => img.naturalWidth), 320);
+  assert.equal(await image.getAttribute('alt'), IMAGE.name);
+  assert.match(await image.getAttribute('src'), /^blob:/);
+
+  if (SCREENSHOT) {
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const png = await page.screenshot({ type: 'png' });
+    writeFileSync(SCREENSHOT, png);
+    assert.ok(png.length < 150 * 1024, `screenshot of ${png.length} bytes`);
+  }
+});
+
+test('the hostile archived e-mail is shown in a sandbox and changes nothing', async () => {
+  const frameElement = page.locator(`#tx-${expected()[3].id} iframe.mail`);
+  await frameElement.scrollIntoViewIfNeeded();
+  assert.equal(await frameElement.getAttribute('sandbox'), '', 'no allow-scripts, no allow-same-origin');
+  const frame = await (await frameElement.elementHandle()).contentFrame();
+  await frame.locator('#mail-marker').waitFor();
+  assert.match(await frame.locator('#mail-marker').textContent(), /Invoice A-1042/);
+  await page.waitForTimeout(500); // an onerror handler would have run by now
+  assert.equal(await page.locator('#mail-marker').count(), 0, 'the mail is not in the page');
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.equal(await page.title(), TITLE);
+  assert.equal(await frame.evaluate(() => window.pwned).catch(() => undefined), undefined);
+});
+
+test('a file attachment downloads byte-exact', async () => {
+  const button = page.locator(`#tx-${DOCUMENT.transaction} button.download`);
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  assert.equal(download.suggestedFilename(), DOCUMENT.name);
+  const saved = readFileSync(await download.path());
+  assert.equal(sha256(saved), sha256(readFileSync(path.join(FILES_DIR, DOCUMENT.file))));
+});
+
+test('scrolling loads the rest of the transactions page by page, in order', async () => {
+  const total = expected().length;
+  for (let i = 0; i < 20 && (await page.locator('.transcript > li').count()) < total; i += 1) {
+    await page.mouse.wheel(0, 20_000);
+    await page.waitForTimeout(250);
+  }
+  await page.locator('.progress', { hasText: `All ${total} transactions shown` }).waitFor();
+  const ids = await page.locator('.transcript > li').evaluateAll((list) => list.map((li) => Number(li.dataset.id)));
+  assert.deepEqual(ids, expected().map((t) => t.id));
+  assert.ok(transactionPages.length >= 1, 'the rest came from GET /tickets/{id}/transactions');
+  assert.ok(transactionPages.every((url) => /[?&]cursor=/.test(url)), 'each page follows a cursor');
+  const last = expected().at(-1);
+  assert.equal(await page.locator(`#tx-${last.id} .text`).textContent(), last.text);
+});
+
+test('"Download as JSON" saves the whole ticket', async () => {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download as JSON' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `ticket-${TICKET_ID}.json`);
+  const ticket = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(ticket.ticketId, TICKET_ID);
+  assert.deepEqual(ticket.transactions.map((t) => t.id), expected().map((t) => t.id));
+  assert.ok(ticket.scrambledAt);
+});
+
+test('printed, the transcript stays and the controls go', async () => {
+  await page.emulateMedia({ media: 'print' });
+  const display = (selector) => page.locator(selector).first().evaluate((el) => getComputedStyle(el).display);
+  assert.equal(await display('.toolbar'), 'none');
+  assert.equal(await display('header.bar'), 'none');
+  assert.notEqual(await display('.transcript'), 'none');
+  assert.notEqual(await display('.tx.note'), 'none');
+  assert.match(await page.locator('.tx.note').first().evaluate((el) => getComputedStyle(el).borderStyle), /dashed/);
+  await page.emulateMedia({ media: 'screen' });
+});
+
+test('readable on a phone: nothing wider than the screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${overflow} px wider than the screen`);
+  await page.setViewportSize({ width: 1000, height: 700 });
+});
+
+test('a token refused later sends the reader back to sign-in with a message', async () => {
+  await page.evaluate(() => sessionStorage.setItem('ctm-viewer-token', 'revoked-token-0123456789abcdef-012345'));
+  await page.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  await page.locator('#sign-in-message', { hasText: 'refused' }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+});
