@@ -9,6 +9,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().nth(1).as_deref() == Some("reconcile") {
         return local_api::reconcile_once(config).await;
     }
+    // The deploy-time migration (the `migrate` function), here at every start; `local-api
+    // migrate` runs only it, e.g. against a production database from a workstation.
+    shared::state::connect(&config)
+        .await?
+        .ensure_indexes()
+        .await?;
+    tracing::info!("indexes in place");
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        return Ok(());
+    }
     let template = std::fs::read_to_string(local_api::template_path())?;
     if let Some((queue, worker)) = local_api::archive_poller(&config).await? {
         tokio::spawn(local_api::poller::run(queue, worker));
