@@ -6,6 +6,8 @@
 #   scripts/install-tools.sh ferretdb   # only FerretDB (what the local API needs)
 #   scripts/install-tools.sh moto       # only moto_server (the local API's production shape)
 #   scripts/install-tools.sh browser    # only Debian's chromium and playwright-core (browser tests)
+#   scripts/install-tools.sh bench      # what scripts/bench.sh needs: FerretDB, moto_server,
+#                                       # cargo-lambda with the arm64 target, zip
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
@@ -93,10 +95,27 @@ install_moto() {
   moto_current || python3 -m pip install --quiet --disable-pip-version-check "$MOTO"
 }
 
+# The benchmark zips each bootstrap as SAM does, with Info-ZIP's zip.
+install_bench_tools() {
+  install_rust_components
+  install_ferretdb
+  install_moto
+  command -v cargo-lambda >/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check "cargo-lambda==1.*"
+  if ! command -v zip >/dev/null; then
+    log "installing Debian's zip"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends zip >/dev/null
+  fi
+}
+
 case "${1:-all}" in
   ferretdb) install_ferretdb ;;
   moto) install_moto ;;
   browser) install_browser_tools ;;
+  bench) install_bench_tools ;;
   all)
     install_rust_components
     install_cargo_tools
@@ -104,5 +123,5 @@ case "${1:-all}" in
     install_python_tools
     install_browser_tools
     ;;
-  *) echo "usage: $0 [all|ferretdb|moto|browser]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|ferretdb|moto|browser|bench]" >&2; exit 2 ;;
 esac

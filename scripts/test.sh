@@ -43,8 +43,10 @@ scripts/browser-test.sh
 
 if [ -z "${SKIP_RELEASE_BUILD:-}" ]; then
   step "release build of every Lambda (arm64)"
-  cargo lambda build --release --arm64 --workspace --exclude local-api
+  # bench (the benchmark runner and its hello-world floor) is not deployed.
+  cargo lambda build --release --arm64 --workspace --exclude local-api --exclude bench
   for bootstrap in target/lambda/*/bootstrap; do
+    [ "$(basename "$(dirname "$bootstrap")")" = hello-lambda ] && continue
     printf '%-32s %8s KiB\n' "$(basename "$(dirname "$bootstrap")")" "$(( $(stat -c %s "$bootstrap") / 1024 ))"
   done
 fi

@@ -22,6 +22,7 @@ pub mod response;
 pub mod rest;
 pub mod runtime;
 pub mod state;
+pub mod tls;
 pub mod webhook;
 
 #[cfg(feature = "testing")]

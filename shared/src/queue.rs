@@ -91,8 +91,6 @@ impl ArchiveQueue {
         }
     }
 
-    /// Builds the client from the AWS environment (`crate::aws::sdk_config`, loaded once per process), which honours
-    /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SQS`, so the local API can point it at moto.
     /// The queue `ARCHIVE_QUEUE_URL` names; `None` without it (the inline mode).
     pub async fn from_config(config: &crate::config::Config) -> Option<Self> {
         match &config.archive_queue_url {

@@ -24,6 +24,14 @@ use crate::state::ApiState;
 
 /// Runs a REST route: the bearer token is checked before `handler` sees a request.
 pub async fn run_rest(handler: RestHandler) -> Result<(), lambda_http::Error> {
+    run(ApiState::without_files, move |state, request| {
+        serve(state, request, handler)
+    })
+    .await
+}
+
+/// [`run_rest`] for a route that serves or erases archived files (`ApiState::files`).
+pub async fn run_rest_with_files(handler: RestHandler) -> Result<(), lambda_http::Error> {
     run(ApiState::from_config, move |state, request| {
         serve(state, request, handler)
     })
@@ -223,25 +231,29 @@ where
 /// each raw event (the `Authorization` header, webhook signatures, bodies with names and phone
 /// numbers) and the HTTP and AWS clients log requests and answers (a secret's value).
 pub fn init_logging() {
-    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let configured = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    let others = configured.min(LevelFilter::INFO);
-    // A bare level applies to every target; `shared=` overrides it for our own logs.
-    let filter = EnvFilter::builder().parse_lossy(format!("{others},shared={configured}"));
-    let builder = tracing_subscriber::fmt()
+    // Every target at INFO at most; `shared` (ours) at the configured level. A fixed table of
+    // targets, not EnvFilter, whose directive syntax needs the regex engine in every bootstrap.
+    let filter = Targets::new()
+        .with_default(configured.min(LevelFilter::INFO))
+        .with_target("shared", configured);
+    let format = tracing_subscriber::fmt::layer()
         .with_target(false)
-        .without_time()
-        .with_env_filter(filter);
+        .without_time();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let registry = tracing_subscriber::registry().with(filter);
     // A second initialisation (local-api in tests) is harmless: the first subscriber stays.
     let _ = if json {
-        builder.json().try_init()
+        registry.with(format.json()).try_init()
     } else {
-        builder.try_init()
+        registry.with(format).try_init()
     };
 }
 

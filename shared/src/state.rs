@@ -20,7 +20,9 @@ pub struct ApiState {
     /// The bearer tokens, among them; reread while warm.
     pub credentials: Arc<LiveCredentials>,
     /// Archived attachment files: served by the attachment route, erased with their tickets.
-    pub files: FileStore,
+    /// Only the functions that do either have it (`runtime::run_rest_with_files`): the others
+    /// link no S3 client.
+    pub files: Option<FileStore>,
 }
 
 impl ApiState {
@@ -46,7 +48,7 @@ impl ApiState {
     /// after a failure half-way still finds the ticket and finishes the erasure).
     pub async fn erase_ticket_files(&self, ticket_id: i64) -> Result<(), AppError> {
         let erased = self
-            .files
+            .files()?
             .delete_prefix(&crate::files::ticket_prefix(ticket_id))
             .await
             .map_err(|e| AppError::Unavailable(format!("file store: {e}")))?;
@@ -54,12 +56,27 @@ impl ApiState {
         Ok(())
     }
 
+    /// The file store, for the functions built with one.
+    pub fn files(&self) -> Result<&FileStore, AppError> {
+        self.files
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("this function has no file store".into()))
+    }
+
+    /// The state of a route that serves or erases archived files.
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        let mut state = Self::without_files(config.clone()).await?;
+        state.files = Some(FileStore::from_config(&config).await);
+        Ok(state)
+    }
+
+    /// The state of a route that never touches archived files.
+    pub async fn without_files(config: Config) -> Result<Self, AppError> {
         config.api_tokens()?;
         Ok(Self {
             store: connect(&config).await?,
             credentials: Arc::new(LiveCredentials::from_config(&config).await),
-            files: FileStore::from_config(&config).await,
+            files: None,
         })
     }
 }
@@ -97,6 +114,21 @@ impl WebhookState {
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
             archive_queue: ArchiveQueue::from_config(&config).await,
+        })
+    }
+
+    /// The state of the new-ticket webhook, which never archives: no queue, and no file store
+    /// beyond a handle to a local folder it never opens, so it links no SQS or S3 client.
+    pub async fn for_new_tickets(config: Config) -> Result<Self, AppError> {
+        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
+        Ok(Self {
+            store: connect(&config).await?,
+            glassix: glassix_client(&config, credentials.clone())?,
+            files: FileStore::local(crate::files::DEFAULT_DIR),
+            credentials,
+            budget: config.webhook_budget,
+            new_ticket_tags: config.new_ticket_tags.clone(),
+            archive_queue: None,
         })
     }
 }

@@ -424,7 +424,11 @@ async fn a_presigned_link_downloads_the_bytes_with_the_utf8_file_name() {
         !url.contains("קבלה"),
         "the name is percent-encoded in the URL"
     );
-    let response = reqwest::get(&url).await.expect("moto answers");
+    let response = shared::testing::http_client()
+        .get(&url)
+        .send()
+        .await
+        .expect("moto answers");
     assert_eq!(response.status(), 200);
     let header = |name: &str| {
         response

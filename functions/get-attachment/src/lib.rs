@@ -46,7 +46,7 @@ async fn get_attachment(state: &ApiState, request: &Request) -> RestResult {
     let unavailable =
         |e: shared::files::FileError| AppError::Unavailable(format!("file store: {e}"));
     if let Some(url) = state
-        .files
+        .files()?
         .presigned_download(&stored.key, file_name, &stored.content_type, LINK_LIFETIME)
         .await
         .map_err(unavailable)?
@@ -55,7 +55,7 @@ async fn get_attachment(state: &ApiState, request: &Request) -> RestResult {
         return respond(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)]);
     }
     let (object, body) = state
-        .files
+        .files()?
         .open(&stored.key)
         .await
         .map_err(unavailable)?

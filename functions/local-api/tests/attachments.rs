@@ -110,7 +110,7 @@ async fn states(stub: &GlassixStub, files: FileStore) -> (WorkerState, ApiState)
         files: files.clone(),
     };
     let mut api = api_state(store);
-    api.files = files;
+    api.files = Some(files);
     (worker, api)
 }
 
@@ -150,7 +150,9 @@ async fn download(api: &ApiState, transaction: i64, attachment: i64) -> (Vec<u8>
             header(&response, "content-disposition"),
         ),
         302 => {
-            let link = reqwest::get(header(&response, "location"))
+            let link = shared::testing::http_client()
+                .get(header(&response, "location"))
+                .send()
                 .await
                 .expect("the link");
             assert_eq!(link.status(), 200);

@@ -69,7 +69,7 @@ async fn every_event_file_runs_through_its_handler() {
     );
     let webhooks = webhook_state(&stub, store).await;
     // One file store for all, as one deployment has one bucket.
-    api.files = webhooks.files.clone();
+    api.files = Some(webhooks.files.clone());
     let states = States {
         api,
         webhooks: Some(webhooks),
@@ -105,7 +105,7 @@ async fn every_event_file_runs_through_its_handler() {
     let worker = WorkerState {
         store: states.api.store.clone(),
         glassix: stub.client(),
-        files: states.api.files.clone(),
+        files: states.api.files.clone().expect("a file store"),
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let response = archive_worker::handle(&worker, event, deadline).await;
@@ -139,7 +139,7 @@ async fn every_event_file_runs_through_its_handler() {
     let event = serde_json::from_value(event).expect("a CloudFormation custom resource event");
     let migration = migrate::MigrateState {
         store: states.api.store.clone(),
-        http: reqwest::Client::new(),
+        http: shared::testing::http_client(),
     };
     let outcome = migrate::handle(&migration, event, run_until).await;
     assert_eq!(outcome, Ok("indexes created"));

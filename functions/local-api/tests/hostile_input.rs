@@ -1347,7 +1347,7 @@ async fn over_http_hostile_bodies_get_the_error_shape_and_write_nothing() {
         .expect("port");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(app.serve(listener));
-    let http = reqwest::Client::new();
+    let http = shared::testing::http_client();
     let before = stored_documents(&store).await;
 
     let mut over_a_mebibyte = br#"{"name": "x"}"#.to_vec();

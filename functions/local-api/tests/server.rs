@@ -27,7 +27,7 @@ async fn start() -> String {
 #[tokio::test]
 async fn routes_answer_over_http_like_api_gateway() {
     let base = start().await;
-    let http = reqwest::Client::new();
+    let http = shared::testing::http_client();
     let token = format!("Bearer {TEST_API_TOKEN}");
 
     let created = http
@@ -80,7 +80,7 @@ async fn routes_answer_over_http_like_api_gateway() {
 #[tokio::test]
 async fn webhooks_without_glassix_settings_answer_503() {
     let base = start().await;
-    let response = reqwest::Client::new()
+    let response = shared::testing::http_client()
         .post(format!("{base}/webhooks/glassix/new-ticket"))
         .body("{}")
         .send()
@@ -135,7 +135,7 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
         .expect("port");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(app.serve(listener));
-    let http = reqwest::Client::new();
+    let http = shared::testing::http_client();
     let token = format!("Bearer {TEST_API_TOKEN}");
     let encoded = |identifier: &str| {
         percent_encoding::utf8_percent_encode(identifier, percent_encoding::NON_ALPHANUMERIC)

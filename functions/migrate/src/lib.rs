@@ -31,6 +31,7 @@ pub struct MigrateState {
 impl MigrateState {
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
         let store = shared::state::connect(&config).await?;
+        shared::tls::use_ring();
         let http = reqwest::Client::builder()
             .timeout(RESPONSE_RESERVE)
             .build()

@@ -82,7 +82,7 @@ async fn a_create_or_update_creates_the_indexes_and_reports_success() {
         let store = fresh_store().await;
         let state = MigrateState {
             store: store.clone(),
-            http: reqwest::Client::new(),
+            http: shared::testing::http_client(),
         };
 
         let outcome = handle(
@@ -111,7 +111,7 @@ async fn a_database_that_cannot_be_reached_is_reported_as_failed() {
     let cfn = cloudformation().await;
     let state = MigrateState {
         store: testing::unreachable_store().await,
-        http: reqwest::Client::new(),
+        http: shared::testing::http_client(),
     };
 
     let outcome = handle(
@@ -138,7 +138,7 @@ async fn a_delete_keeps_the_indexes_and_reports_success() {
     let store = testing::store().await;
     let state = MigrateState {
         store: store.clone(),
-        http: reqwest::Client::new(),
+        http: shared::testing::http_client(),
     };
 
     let outcome = handle(
@@ -157,7 +157,7 @@ async fn a_delete_keeps_the_indexes_and_reports_success() {
 async fn an_outcome_cloudformation_did_not_receive_fails_the_invocation() {
     let state = MigrateState {
         store: testing::store().await,
-        http: reqwest::Client::new(),
+        http: shared::testing::http_client(),
     };
 
     let outcome = handle(

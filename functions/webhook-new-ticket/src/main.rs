@@ -1,7 +1,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::runtime::run(
-        shared::state::WebhookState::from_config,
+        shared::state::WebhookState::for_new_tickets,
         webhook_new_ticket::handle,
     )
     .await

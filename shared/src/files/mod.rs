@@ -20,8 +20,8 @@
 //!   SHA-256 checksum is one it computes itself, not one the caller supplies. The SDK streams
 //!   the file (`ByteStream::from_path`, retried by reopening it) in one PutObject carrying
 //!   `x-amz-checksum-sha256` = the digest computed while downloading from Glassix.
-//! - **One credential, region and endpoint chain.** `aws-config` already configures SQS and
-//!   Secrets Manager (incl. `AWS_ENDPOINT_URL_*` for moto); `object_store` has its own
+//! - **One credential, region and endpoint chain.** `shared::aws` already configures SQS and
+//!   Secrets Manager (incl. `AWS_ENDPOINT_URL` for moto); `object_store` has its own
 //!   credential providers and SigV4 signer to configure and keep in step.
 //! - Presigned GETs with `response-content-disposition` exist in both (`signed_url_opts` in
 //!   `object_store` 0.14), so they do not decide.
@@ -149,9 +149,9 @@ impl FileStore {
     /// From configuration: the bucket when `FILES_BUCKET` is set, else the folder `FILES_DIR`
     /// (default: [`DEFAULT_DIR`] under the current directory).
     ///
-    /// The S3 client comes from the AWS environment (`aws_config::load_from_env`); with an
-    /// endpoint override (`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3`, i.e. moto) it addresses
-    /// buckets by path instead of by host name.
+    /// The S3 client comes from the AWS environment (`crate::aws::sdk_config`); with an
+    /// endpoint override (`AWS_ENDPOINT_URL`, i.e. moto) it addresses buckets by path instead
+    /// of by host name.
     pub async fn from_config(config: &crate::config::Config) -> Self {
         match &config.files_bucket {
             Some(bucket) => Self(Backend::S3(S3Files::from_env(bucket.clone()).await)),

@@ -41,13 +41,11 @@ impl S3Files {
         Self { client, bucket }
     }
 
-    /// The client of the AWS environment. An endpoint override (`AWS_ENDPOINT_URL` or
-    /// `AWS_ENDPOINT_URL_S3`: moto) gets path-style addressing, since `<bucket>.127.0.0.1`
-    /// resolves nowhere.
+    /// The client of the AWS environment. An endpoint override (`AWS_ENDPOINT_URL`: moto)
+    /// gets path-style addressing, since `<bucket>.127.0.0.1` resolves nowhere.
     pub(crate) async fn from_env(bucket: String) -> Self {
         let sdk = crate::aws::sdk_config().await;
-        let overridden = sdk.endpoint_url().is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+        let overridden = sdk.endpoint_url().is_some();
         let config = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(overridden)
             .build();

@@ -10,16 +10,9 @@ use super::servers::moto_endpoint;
 use crate::files::FileStore;
 
 /// A moto S3 client with dummy credentials, addressing buckets by path (`<bucket>.127.0.0.1`
-/// resolves nowhere), as `FileStore::from_config` builds it with `AWS_ENDPOINT_URL_S3` set.
+/// resolves nowhere), as `FileStore::from_config` builds it with `AWS_ENDPOINT_URL` set.
 pub async fn s3_client() -> aws_sdk_s3::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto_endpoint())
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
+    let sdk = super::moto_sdk_config(moto_endpoint());
     let config = aws_sdk_s3::config::Builder::from(&sdk)
         .force_path_style(true)
         .build();

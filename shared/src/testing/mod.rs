@@ -28,6 +28,23 @@ pub async fn store() -> Store {
     store
 }
 
+/// The AWS configuration of a client of moto_server at `endpoint` (or anything else there).
+pub fn moto_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    crate::aws::config(
+        Some(aws_config::Region::new("us-east-1")),
+        aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"),
+        ),
+        Some(endpoint.to_owned()),
+    )
+}
+
+/// An HTTP client for tests, on the service's TLS provider (reqwest is built without its own).
+pub fn http_client() -> reqwest::Client {
+    crate::tls::use_ring();
+    reqwest::Client::new()
+}
+
 /// A store whose server never answers (a closed port, short timeouts): "the database is down".
 pub async fn unreachable_store() -> Store {
     Store::connect(

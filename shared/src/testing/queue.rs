@@ -12,16 +12,9 @@ use crate::queue::ArchiveQueue;
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A client of the moto server with dummy credentials, as the Lambdas' client would be with
-/// `AWS_ENDPOINT_URL_SQS` set.
+/// `AWS_ENDPOINT_URL` set.
 pub async fn sqs_client() -> aws_sdk_sqs::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto_endpoint())
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
+    let sdk = super::moto_sdk_config(moto_endpoint());
     aws_sdk_sqs::Client::new(&sdk)
 }
 

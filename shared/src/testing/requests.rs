@@ -61,7 +61,7 @@ pub fn api_state_accepting(store: Store, tokens: Vec<secrecy::SecretString>) -> 
                 crate::config::keys::GLASSIX_API_KEY,
             )),
         ))),
-        files: super::local_files(),
+        files: Some(super::local_files()),
     }
 }
 

@@ -9,14 +9,7 @@ pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
 
 /// A Secrets Manager client on `endpoint` (a closed port: "Secrets Manager is down").
 pub async fn secrets_client_at(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
+    let sdk = super::moto_sdk_config(endpoint);
     aws_sdk_secretsmanager::Client::new(&sdk)
 }
 
