@@ -769,3 +769,52 @@ async fn writes_never_create_indexes_the_migration_does() {
     names.sort();
     assert_eq!(names, vec!["_id_", "identifier_1"]);
 }
+
+#[tokio::test]
+async fn a_create_cut_off_after_its_insert_is_relisted_by_its_retry() {
+    let store = testing::store().await;
+    store
+        .create_client(new_client("cut@example.com"))
+        .await
+        .expect("client");
+    store
+        .create_ticket(ticket(51, "cut@example.com"))
+        .await
+        .expect("ticket");
+    // What a create cut off between its insert and the client's list leaves behind.
+    store
+        .database()
+        .collection::<Document>("clients")
+        .update_one(
+            doc! {"identifier": "cut@example.com"},
+            doc! {"$pull": {"tickets": 51_i64}},
+        )
+        .await
+        .expect("pull");
+
+    let retried = store.create_ticket(ticket(51, "cut@example.com")).await;
+
+    assert!(
+        matches!(retried, Err(StoreError::AlreadyExists(_))),
+        "{retried:?}"
+    );
+    let client = store
+        .get_client("cut@example.com")
+        .await
+        .expect("read")
+        .expect("client");
+    assert_eq!(client.tickets, vec![51]);
+    // A duplicate id sent for another client is refused and lists nothing there.
+    store
+        .create_client(new_client("other@example.com"))
+        .await
+        .expect("client");
+    let elsewhere = store.create_ticket(ticket(51, "other@example.com")).await;
+    assert!(matches!(elsewhere, Err(StoreError::AlreadyExists(_))));
+    let other = store
+        .get_client("other@example.com")
+        .await
+        .expect("read")
+        .expect("client");
+    assert!(other.tickets.is_empty());
+}

@@ -53,7 +53,20 @@ impl LocalApi {
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(app.respond(request).await) }
+                    // On a task of its own: a caller that hangs up does not stop the handler
+                    // half-way (hyper drops the service's future), as on Lambda, where the
+                    // function runs on until it answers or times out.
+                    let handled = tokio::spawn(async move { app.respond(request).await });
+                    async move {
+                        Ok::<_, Infallible>(handled.await.unwrap_or_else(|_| {
+                            hyper::Response::builder()
+                                .status(500)
+                                .body(Full::new(Bytes::from_static(
+                                    br#"{"error":{"code":"internal","message":"internal error"}}"#,
+                                )))
+                                .unwrap_or_default()
+                        }))
+                    }
                 });
                 if let Err(error) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)

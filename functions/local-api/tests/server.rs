@@ -167,3 +167,65 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
         "a different client is untouched"
     );
 }
+
+#[tokio::test]
+async fn a_caller_that_hangs_up_does_not_stop_the_handler_half_way() {
+    use tokio::io::AsyncWriteExt;
+    let stub = shared::testing::glassix::GlassixStub::start().await;
+    for action in ["addtags", "addnote"] {
+        stub.answer(
+            "POST",
+            &format!("tickets/{action}/48213977"),
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!([]))
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .await;
+    }
+    let store = testing::store().await;
+    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
+    let states = States {
+        api: api_state(store.clone()),
+        webhooks: Some(shared::testing::requests::webhook_state(&stub, store.clone()).await),
+    };
+    let app =
+        Arc::new(LocalApi::new(from_template(&template).expect("routes"), states).expect("app"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(app.serve(listener));
+    let body = testing::fixture("glassix/new-ticket-event.json");
+    let signature =
+        shared::glassix::inbound::sign(shared::testing::glassix::TEST_API_SECRET, &body);
+
+    // The delivery is sent, and the connection closed before any answer can come.
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /webhooks/glassix/new-ticket HTTP/1.1\r\nhost: local\r\ncontent-type: application/json\r\nx-hub-signature: {signature}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.expect("head");
+    socket.write_all(&body).await.expect("body");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    drop(socket);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    // The handler finished: the note was added and recorded as done.
+    assert_eq!(
+        stub.received("POST", "tickets/addnote/48213977")
+            .await
+            .len(),
+        1
+    );
+    let entry = store
+        .database()
+        .collection::<shared::db::bson::Document>(shared::db::documents::WEBHOOK_ACTIONS)
+        .find_one(shared::db::bson::doc! {"_id": "48213977:note"})
+        .await
+        .expect("find")
+        .expect("the ledger entry");
+    assert_eq!(entry.get_str("state"), Ok("done"));
+}

@@ -78,6 +78,8 @@ impl Store {
         match self.tickets.insert_one(&ticket).await {
             Ok(_) => {}
             Err(error) if is_duplicate_key(&error) => {
+                self.relist_on_its_client(ticket.ticket_id, &ticket.client_identifier)
+                    .await?;
                 return Err(StoreError::AlreadyExists(Entity::Ticket));
             }
             Err(error) => return Err(error.into()),
@@ -94,6 +96,25 @@ impl Store {
             )
             .await?;
         Ok(ticket)
+    }
+
+    /// A create cut off after its insert (a transient error, a timeout) left the ticket off its
+    /// client's list, and its retry meets the ticket as a duplicate: the 409 puts it back on
+    /// the list first (idempotent), if it belongs to this client.
+    async fn relist_on_its_client(&self, ticket_id: i64, client: &str) -> Result<(), StoreError> {
+        let stored = self
+            .tickets
+            .count_documents(doc! {"ticketId": ticket_id, "clientIdentifier": client})
+            .await?;
+        if stored == 1 {
+            self.clients
+                .update_one(
+                    doc! {"identifier": client, "deleting": {"$ne": true}},
+                    doc! {"$addToSet": {"tickets": ticket_id}},
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// The ticket, without its transactions (see `transactions_page`). A ticket written
