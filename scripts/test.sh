@@ -17,6 +17,10 @@ cd "$ROOT"
 started=$SECONDS
 step() { log "$* (at $((SECONDS - started)) s)"; }
 
+# A CI run builds once from a fresh clone: incremental caches (3 GB here) would only fill its
+# disk. A developer's run keeps them.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
 step "installing tools"
 scripts/install-tools.sh
 

@@ -818,3 +818,41 @@ async fn a_create_cut_off_after_its_insert_is_relisted_by_its_retry() {
         .expect("client");
     assert!(other.tickets.is_empty());
 }
+
+/// Set in the child run of the test below: start a FerretDB, print its data folder, exit.
+const DATA_FOLDER_PROBE: &str = "CTM_DATA_FOLDER_PROBE";
+
+#[test]
+fn a_test_binary_leaves_no_database_folder_behind_when_it_exits() {
+    if std::env::var_os(DATA_FOLDER_PROBE).is_some() {
+        // The read-only server is always a FerretDB of this binary's own, even with MONGODB_URI.
+        let _ = testing::servers::read_only_mongodb_uri();
+        for dir in testing::servers::folders_removed_at_exit() {
+            println!("data folder: {}", dir.display());
+        }
+        return;
+    }
+    let this_test = "a_test_binary_leaves_no_database_folder_behind_when_it_exits";
+    let child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", this_test, "--nocapture", "--test-threads=1"])
+        .env(DATA_FOLDER_PROBE, "1")
+        .output()
+        .expect("the test binary runs");
+    assert!(child.status.success(), "child run: {child:?}");
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    let folders: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split_once("data folder: ").map(|(_, folder)| folder))
+        .collect();
+    assert_eq!(folders.len(), 1, "child printed: {stdout}");
+    let folder = std::path::Path::new(folders[0]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while folder.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !folder.exists(),
+        "{} is still there 10 s after its test binary exited",
+        folder.display()
+    );
+}

@@ -99,10 +99,10 @@ pub async fn stored_documents(store: &Store) -> Vec<(&'static str, Vec<mongodb::
     all
 }
 
-/// A local file store in a folder of its own under the system's temporary directory.
+/// A local file store in a folder of its own, removed when the test binary exits.
 pub fn local_files() -> crate::files::FileStore {
     crate::files::FileStore::local(
-        std::env::temp_dir().join(format!("ctm-files-{}", unique_database_name())),
+        servers::scratch_folder().join(format!("files-{}", unique_database_name())),
     )
 }
 

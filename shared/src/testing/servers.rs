@@ -1,6 +1,7 @@
 //! Real servers for tests: one FerretDB (MongoDB wire protocol, SQLite backend) and one
 //! `moto_server` (Secrets Manager) per test binary, started on first use on a free loopback
-//! port and killed when the test binary exits.
+//! port and killed when the test binary exits; FerretDB's data folder is removed then too
+//! (a full run starts about 40 of them, some 100 MB: left behind they fill a CI disk).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -59,6 +60,7 @@ fn start_ferretdb_with(sqlite_query: &str) -> SocketAddr {
         .tempdir()
         .expect("a temporary directory for FerretDB")
         .keep();
+    remove_when_process_exits(&dir);
     let port = free_port();
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let program = find_program("FERRETDB_BIN", "ferretdb");
@@ -73,6 +75,54 @@ fn start_ferretdb_with(sqlite_query: &str) -> SocketAddr {
     ]));
     wait_until_listening(addr, "FerretDB");
     addr
+}
+
+/// The folders this test binary removes when it exits (its servers' data, its scratch folder),
+/// for the test that checks they go.
+pub fn folders_removed_at_exit() -> Vec<PathBuf> {
+    REMOVED_AT_EXIT
+        .lock()
+        .map(|dirs| dirs.clone())
+        .unwrap_or_default()
+}
+
+static REMOVED_AT_EXIT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A folder of this test binary's own for files tests write, removed when the binary exits.
+pub fn scratch_folder() -> &'static std::path::Path {
+    static FOLDER: OnceLock<PathBuf> = OnceLock::new();
+    FOLDER.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("ctm-test-")
+            .tempdir()
+            .expect("a temporary directory for test files")
+            .keep();
+        remove_when_process_exits(&dir);
+        dir
+    })
+}
+
+/// Removes `dir` once this process has exited, however it exits (a test binary ends with
+/// `exit`, a panic, or a signal: no destructor of ours runs then). A janitor `sh` reads a pipe
+/// whose only writer is this process; the kernel closes it when the process dies, `cat` sees
+/// end of file, and the folder goes. FerretDB dies at the same moment (`PR_SET_PDEATHSIG`);
+/// files it still holds open are unlinked all the same.
+fn remove_when_process_exits(dir: &std::path::Path) {
+    let mut janitor = Command::new("sh")
+        .args(["-c", r#"cat >/dev/null; rm -rf -- "$0""#])
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh starts");
+    // The write end stays open for the life of the process (std opens pipes close-on-exec,
+    // so no other child holds it).
+    std::mem::forget(janitor.stdin.take());
+    std::thread::spawn(move || janitor.wait());
+    if let Ok(mut dirs) = REMOVED_AT_EXIT.lock() {
+        dirs.push(dir.to_path_buf());
+    }
 }
 
 /// `$VAR`, else the program on `PATH`, else Go's bin directory (where the install script puts
