@@ -77,6 +77,40 @@ impl Aws {
         text(&created, "QueueUrl")
     }
 
+    /// Receives and deletes every message of a queue, as the archive worker drains it in
+    /// production (PurgeQueue is allowed once a minute).
+    pub async fn drain_queue(&self, queue_url: &str) -> Result<(), String> {
+        // Bounded: a queue that refills as fast as it drains is a bug of the bench.
+        for _ in 0..1000 {
+            let received = self
+                .json(
+                    "sqs",
+                    "AmazonSQS.ReceiveMessage",
+                    "1.0",
+                    json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0}),
+                )
+                .await?;
+            let entries: Vec<Value> = received["Messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(n, message)| json!({"Id": n.to_string(), "ReceiptHandle": message["ReceiptHandle"]}))
+                .collect();
+            if entries.is_empty() {
+                return Ok(());
+            }
+            self.json(
+                "sqs",
+                "AmazonSQS.DeleteMessageBatch",
+                "1.0",
+                json!({"QueueUrl": queue_url, "Entries": entries}),
+            )
+            .await?;
+        }
+        Err(format!("{queue_url} did not drain"))
+    }
+
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), String> {
         self.s3(Method::PUT, &format!("/{bucket}")).await
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hyper::body::Bytes;
@@ -30,7 +31,7 @@ pub struct Launch {
 }
 
 pub struct Instance {
-    child: Child,
+    child: Mutex<Child>,
     api: RuntimeApi,
     /// Process start → first poll for an event.
     pub init: Duration,
@@ -71,7 +72,7 @@ impl Instance {
             .spawn()
             .map_err(|e| format!("{}: {e}", launch.program.display()))?;
         let mut instance = Self {
-            child,
+            child: Mutex::new(child),
             api,
             init: Duration::ZERO,
         };
@@ -83,7 +84,11 @@ impl Instance {
             if let Some(error) = instance.api.init_error() {
                 return Err(format!("init error: {error}"));
             }
-            if let Ok(Some(status)) = instance.child.try_wait() {
+            let child = instance
+                .child
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Ok(Some(status)) = child.try_wait() {
                 return Err(format!(
                     "exited ({status}) before polling for an event; see {}",
                     launch.log.display()
@@ -101,12 +106,28 @@ impl Instance {
         }
     }
 
+    /// The latency and answer of one invocation; if there is none, whether the process died.
     pub async fn invoke(&self, payload: Bytes) -> Result<(Duration, Bytes), String> {
-        self.api.invoke(payload).await
+        self.api.invoke(payload).await.map_err(|error| {
+            let exited = self
+                .child
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .try_wait();
+            match exited {
+                Ok(Some(status)) => format!("{error}: the process exited ({status})"),
+                _ => error,
+            }
+        })
     }
 
     pub fn memory(&self) -> Result<Memory, String> {
-        let path = format!("/proc/{}/status", self.child.id());
+        let pid = self
+            .child
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .id();
+        let path = format!("/proc/{pid}/status");
         let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
         parse_status(&status).ok_or_else(|| format!("{path} has no VmHWM/VmRSS"))
     }
@@ -114,8 +135,12 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self
+            .child
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

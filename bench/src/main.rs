@@ -49,7 +49,7 @@ use crate::instance::Launch;
 use crate::measure::{Bench, Settings};
 use crate::mongo_proxy::CommandLog;
 use crate::report::{Context, FunctionResult, HelloResult};
-use crate::scenario::{Kind, Scenario, kind_of};
+use crate::scenario::{Backends, Kind, Scenario, kind_of};
 
 const ACCOUNT: &str = "123456789012";
 const DATABASE: &str = "ctm_bench";
@@ -294,10 +294,14 @@ async fn run() -> Result<bool, String> {
         &config.root,
         API_TOKEN.into(),
         GLASSIX_API_SECRET.into(),
-        proxied_db,
-        setup_db,
-        Aws::new(&aws_endpoint),
-        bucket,
+        Backends {
+            database: proxied_db,
+            direct: setup_db,
+            aws: Aws::new(&aws_endpoint),
+            moto,
+            bucket,
+            queue_url: provided["ArchiveQueue"].clone(),
+        },
     )?;
     probe_index_count(&scenario, &commands).await?;
     let bench = Bench {
@@ -408,6 +412,7 @@ fn lambda_environment(
 async fn probe_index_count(scenario: &Scenario, commands: &CommandLog) -> Result<(), String> {
     let mark = commands.mark();
     scenario
+        .backends
         .database
         .collection::<mongodb::bson::Document>("bench_probe")
         .create_index(

@@ -155,6 +155,7 @@ async fn warm(
     // are compared with it at the middle one.
     let verify_at = n / 2 / BASELINE_EVERY * BASELINE_EVERY;
     let mut baselines = 0;
+    let mut baseline_calls = BTreeMap::<String, u64>::new();
     let mut warm = WarmRun {
         invocations: n,
         rss_mark_at: RSS_MARK.min(n),
@@ -170,6 +171,7 @@ async fn warm(
         }
         if j % DELETION_BATCH == 0 {
             let batch = DELETION_BATCH.min(n - j);
+            bench.scenario.tidy(kind).await?;
             bench
                 .scenario
                 .prepare_deletions(kind, index..index + batch, 0..0)
@@ -197,12 +199,16 @@ async fn warm(
                     .await?;
             }
             let after_seeding = bench.commands.mark();
+            let aws_before_baseline = bench.aws.snapshot();
             let started = Instant::now();
             route
                 .baseline(bench.scenario, baselines, files_bucket)
                 .await
                 .map_err(|e| format!("baseline {}: {e}", baselines + 1))?;
             warm.baseline_ms.push(ms(started.elapsed()));
+            for (operation, count) in difference(&aws_before_baseline, &bench.aws.snapshot()) {
+                *baseline_calls.entry(operation).or_default() += count;
+            }
             baselines += 1;
             if j == verify_at {
                 let after_baseline = bench.commands.mark();
@@ -221,11 +227,15 @@ async fn warm(
     warm.peak_kb = end.peak_kb;
     warm.secrets = bench.aws.count(GET_SECRET_VALUE) - secrets;
     warm.index_commands = bench.commands.index_commands_since(mark);
-    warm.calls = difference(&aws_before, &bench.aws.snapshot());
-    // The baselines' own S3 listing is not the function's.
-    if matches!(kind, Kind::Rest(_)) {
-        warm.calls.remove("S3 GET");
-    }
+    // The function's calls: the baselines' own S3 listings are not.
+    warm.calls = difference(&aws_before, &bench.aws.snapshot())
+        .into_iter()
+        .map(|(operation, n)| {
+            let own = n - baseline_calls.get(&operation).copied().unwrap_or(0);
+            (operation, own)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
     for (endpoint, count) in difference(&glassix_before, &bench.glassix.calls()) {
         warm.calls.insert(format!("Glassix {endpoint}"), count);
     }

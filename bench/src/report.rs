@@ -282,7 +282,11 @@ pub fn render(context: &Context, hello: &HelloResult, functions: &[FunctionResul
             "warm-path target: REST routes, p50 through the bootstrap − p50 of the same database commands sent directly with the mongodb driver through the same proxy, right after every {}th warm invocation (delete-ticket: plus the S3 ListObjectsV2 of its file erasure), ≤ {OVERHEAD_MAX_MS} ms; the commands are compared (names and counts) at the middle invocation. viewer: p50 − hello-world p50. new-ticket: p99 − D ≤ {NEW_TICKET_SLACK_MS} ms (token cached). state-change (ARCHIVE_QUEUE_URL = a moto SQS FIFO queue): p99 ≤ {STATE_CHANGE_P99_MAX_MS} ms.",
             crate::measure::BASELINE_EVERY
         ),
-        "Peak RSS: VmHWM after the last warm invocation; growth: VmRSS at the last − VmRSS at invocation 100. GetSecretValue: requests with `X-Amz-Target: secretsmanager.GetSecretValue` seen by the proxy from process start to the first answer (init-only functions: to the first poll), then while warm. Index commands: `createIndexes`/`createIndex` in OP_MSG bodies seen by the MongoDB proxy; the bench creates the indexes once per run before measuring (`Store::ensure_indexes`, what the `migrate` custom resource runs).".into(),
+        format!(
+            "Steady state: every {} warm invocations the bench removes what was created (tickets, transactions, clients, webhook ledger entries), tops up the deletion targets and drains the archive queue (ReceiveMessage, DeleteMessageBatch), straight to FerretDB and moto_server (outside every count): FerretDB's SQLite backend scans a collection for any filter but `_id`, and moto scans a FIFO queue on every send, so growth would slow each invocation whatever the function does.",
+            crate::scenario::DELETION_BATCH
+        ),
+        "Peak RSS: VmHWM after the last warm invocation; growth: VmRSS at the last − VmRSS at invocation 100. GetSecretValue: requests with `X-Amz-Target: secretsmanager.GetSecretValue` seen by the proxy from process start to the first answer (init-only functions: to the first poll), then while warm. Index commands: `createIndexes`/`createIndex` in OP_MSG bodies seen by the MongoDB proxy; before each function the bench empties the database, creates the indexes (`Store::ensure_indexes`, what the `migrate` custom resource runs) and seeds 50 clients, 20 tickets and their transactions.".into(),
     ];
     for line in definitions.iter().chain(&notes) {
         let _ = writeln!(out, "- {line}");

@@ -11,7 +11,7 @@ use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::options::{InsertManyOptions, ReturnDocument};
 use mongodb::{Collection, Cursor, Database};
 use serde_json::{Value, json};
-use shared::db::documents::{CLIENTS, TICKETS, TRANSACTIONS};
+use shared::db::documents::{CLIENTS, TICKETS, TRANSACTIONS, WEBHOOK_ACTIONS};
 
 use crate::aws::Aws;
 
@@ -152,6 +152,20 @@ fn id(base: i64, n: usize) -> i64 {
     base + n as i64
 }
 
+/// Where the bench reaches the servers.
+pub struct Backends {
+    /// Through the command-counting proxy, as the functions reach it.
+    pub database: Database,
+    /// Straight to FerretDB: setup and seeding, which no count may include.
+    pub direct: Database,
+    /// Through the AWS counting proxy, as the functions reach it.
+    pub aws: Aws,
+    /// Straight to moto_server.
+    pub moto: Aws,
+    pub bucket: String,
+    pub queue_url: String,
+}
+
 pub struct Scenario {
     pub token: String,
     pub glassix_api_secret: String,
@@ -159,13 +173,7 @@ pub struct Scenario {
     events: HashMap<String, Value>,
     new_ticket_event: Value,
     closed_event: Value,
-    /// Through the command-counting proxy, as the functions reach it.
-    pub database: Database,
-    /// Straight to FerretDB: setup and seeding, which no count may include.
-    direct: Database,
-    /// Through the AWS counting proxy, as the functions reach it.
-    pub aws: Aws,
-    pub bucket: String,
+    pub backends: Backends,
 }
 
 impl Scenario {
@@ -173,10 +181,7 @@ impl Scenario {
         root: &Path,
         token: String,
         glassix_api_secret: String,
-        database: Database,
-        direct: Database,
-        aws: Aws,
-        bucket: String,
+        backends: Backends,
     ) -> Result<Self, String> {
         let read = |path: &Path| -> Result<Value, String> {
             let text =
@@ -202,10 +207,7 @@ impl Scenario {
             events,
             new_ticket_event: read(&fixtures.join("new-ticket-event.json"))?,
             closed_event: read(&fixtures.join("ticket-state-change-closed-event.json"))?,
-            database,
-            direct,
-            aws,
-            bucket,
+            backends,
         })
     }
 
@@ -434,7 +436,7 @@ impl Route {
         j: usize,
         files_bucket: bool,
     ) -> Result<(), String> {
-        let db = &scenario.database;
+        let db = &scenario.backends.database;
         let clients = db.collection::<Document>(CLIENTS);
         let tickets = db.collection::<Document>(TICKETS);
         let transactions = db.collection::<Document>(TRANSACTIONS);
@@ -566,8 +568,12 @@ impl Route {
                 found(tickets.find_one(by_id.clone()).await)?;
                 if files_bucket {
                     scenario
+                        .backends
                         .aws
-                        .list_objects(&scenario.bucket, &shared::files::ticket_prefix(ticket_id))
+                        .list_objects(
+                            &scenario.backends.bucket,
+                            &shared::files::ticket_prefix(ticket_id),
+                        )
                         .await?;
                 }
                 found(tickets.find_one(by_id.clone()).await)?;
@@ -661,11 +667,12 @@ impl Scenario {
     /// first with 20 tickets, one of them with 10 transactions and an archived attachment.
     /// Straight to FerretDB, not through the counting proxy.
     pub async fn reset(&self, ferretdb_uri: &str) -> Result<(), String> {
-        self.direct
+        self.backends
+            .direct
             .drop()
             .await
             .map_err(|e| format!("dropping the database: {e}"))?;
-        shared::db::Store::connect(ferretdb_uri, self.direct.name())
+        shared::db::Store::connect(ferretdb_uri, self.backends.direct.name())
             .await
             .map_err(|e| e.to_string())?
             .ensure_indexes()
@@ -754,7 +761,8 @@ impl Scenario {
                         .collect(),
                 )
                 .await?;
-                self.direct
+                self.backends
+                    .direct
                     .collection::<Document>(CLIENTS)
                     .update_one(
                         doc! {"identifier": &client},
@@ -768,11 +776,63 @@ impl Scenario {
         }
     }
 
+    /// Brings back the seeded state between batches of invocations: removes what the
+    /// function and its baseline created (tickets and their transactions, clients, webhook
+    /// ledger entries) and drains the archive queue. FerretDB (SQLite) scans a collection for
+    /// any filter but `_id`, and moto scans a FIFO queue for duplicates on every send: left to
+    /// grow, both would make each invocation slower than the last, whatever the function does.
+    pub async fn tidy(&self, kind: Kind) -> Result<(), String> {
+        let collection = |name: &str| self.backends.direct.collection::<Document>(name);
+        match kind {
+            Kind::Rest(Route::CreateClient) => {
+                collection(CLIENTS)
+                    .delete_many(
+                        doc! {"identifier": {"$gte": created_client(0), "$lt": deleted_client(0)}},
+                    )
+                    .await
+                    .map_err(db_error)?;
+            }
+            Kind::Rest(Route::CreateTicket) => {
+                let created = doc! {"ticketId": {"$gte": CREATED_TICKETS, "$lt": DELETED_TICKETS}};
+                collection(TICKETS)
+                    .delete_many(created.clone())
+                    .await
+                    .map_err(db_error)?;
+                collection(TRANSACTIONS)
+                    .delete_many(created)
+                    .await
+                    .map_err(db_error)?;
+                collection(CLIENTS)
+                    .update_many(
+                        doc! {"identifier": {"$in": [ticket_client(), baseline_ticket_client()]}},
+                        doc! {"$set": {"tickets": []}},
+                    )
+                    .await
+                    .map_err(db_error)?;
+            }
+            Kind::NewTicket => {
+                collection(WEBHOOK_ACTIONS)
+                    .delete_many(doc! {})
+                    .await
+                    .map_err(db_error)?;
+            }
+            Kind::StateChange => {
+                self.backends
+                    .moto
+                    .drain_queue(&self.backends.queue_url)
+                    .await?
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     async fn insert(&self, collection: &str, documents: Vec<Document>) -> Result<(), String> {
         if documents.is_empty() {
             return Ok(());
         }
-        self.direct
+        self.backends
+            .direct
             .collection::<Document>(collection)
             .insert_many(documents)
             .await
