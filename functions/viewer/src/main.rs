@@ -1,5 +1,5 @@
 // No configuration or secret: the viewer serves embedded files only.
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::runtime::run_without_config(viewer::Viewer::from_env(), |viewer, request| {
         let response = viewer.handle(&request);

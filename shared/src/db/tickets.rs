@@ -374,19 +374,21 @@ impl Store {
     /// How many tickets of this client are archived, and the most recent one.
     pub async fn client_history(&self, identifier: &str) -> Result<ClientHistory, StoreError> {
         let filter = doc! {"clientIdentifier": identifier};
-        let archived_tickets = self.tickets.count_documents(filter.clone()).await?;
-        let latest = self
-            .tickets
-            .clone_with_type::<Document>()
-            .find_one(filter)
-            .projection(doc! {"ticketOpeningDate": 1, "protocolType": 1})
-            .sort(doc! {"ticketOpeningDate": -1})
-            .await?
-            .and_then(|d| {
-                let opened = d.get_datetime("ticketOpeningDate").ok().copied()?;
-                let protocol = d.get_str("protocolType").unwrap_or("Undefined").to_owned();
-                Some((opened, protocol))
-            });
+        // Both at once: the new-ticket webhook waits for them before it can call Glassix.
+        let documents = self.tickets.clone_with_type::<Document>();
+        let (archived_tickets, latest) = tokio::try_join!(
+            self.tickets.count_documents(filter.clone()).into_future(),
+            documents
+                .find_one(filter)
+                .projection(doc! {"ticketOpeningDate": 1, "protocolType": 1})
+                .sort(doc! {"ticketOpeningDate": -1})
+                .into_future(),
+        )?;
+        let latest = latest.and_then(|d| {
+            let opened = d.get_datetime("ticketOpeningDate").ok().copied()?;
+            let protocol = d.get_str("protocolType").unwrap_or("Undefined").to_owned();
+            Some((opened, protocol))
+        });
         Ok(ClientHistory {
             archived_tickets,
             latest,
