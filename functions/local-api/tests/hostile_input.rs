@@ -10,15 +10,14 @@
 //! Case counts are modest so that the workspace test run stays quick; `PROPTEST_CASES=1000`
 //! runs more of every property.
 
-use std::sync::Arc;
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
-use local_api::LocalApi;
 use local_api::handlers::States;
-use local_api::routes::from_template;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
@@ -1331,22 +1330,11 @@ fn a_body_marked_base64_that_is_not_base64_is_refused_before_lambda_http_reads_i
 async fn over_http_hostile_bodies_get_the_error_shape_and_write_nothing() {
     let state = seeded_state().await;
     let store = state.store.clone();
-    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
-    let app = Arc::new(
-        LocalApi::new(
-            from_template(&template).expect("routes"),
-            States {
-                api: state,
-                webhooks: None,
-            },
-        )
-        .expect("app"),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(app.serve(listener));
+    let base = common::serve_on_loopback(States {
+        api: state,
+        webhooks: None,
+    })
+    .await;
     let http = shared::testing::http_client();
     let before = stored_documents(&store).await;
 

@@ -20,14 +20,14 @@
 //! 503 "deliver again" when its budget ran out, see `WEBHOOK_ANSWERS`), any request without an
 //! answer, any inconsistent read, and any audit finding.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use local_api::LocalApi;
 use local_api::handlers::States;
-use local_api::routes::from_template;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use shared::db::Store;
@@ -276,19 +276,11 @@ impl wiremock::Respond for GetNewTicket {
 
 /// The local API with REST and webhook states (inline archive mode) on a free loopback port.
 async fn start_local_api(stub: &GlassixStub, store: Store) -> String {
-    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
-    let states = States {
+    common::serve_on_loopback(States {
         api: api_state(store.clone()),
         webhooks: Some(webhook_state(stub, store).await),
-    };
-    let app =
-        Arc::new(LocalApi::new(from_template(&template).expect("routes"), states).expect("app"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(app.serve(listener));
-    format!("http://{address}")
+    })
+    .await
 }
 
 /// The Glassix ticket fixture as ticket `ticket_id` of client `client`.

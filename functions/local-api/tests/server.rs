@@ -1,27 +1,17 @@
 //! The local API over real HTTP, on a free port, with the handlers and a real database.
 
-use std::sync::Arc;
+mod common;
 
-use local_api::LocalApi;
 use local_api::handlers::States;
-use local_api::routes::from_template;
 use shared::testing::requests::{TEST_API_TOKEN, api_state};
 use shared::testing::{self};
 
 async fn start() -> String {
-    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
-    let states = States {
+    common::serve_on_loopback(States {
         api: api_state(testing::store().await),
         webhooks: None,
-    };
-    let app =
-        Arc::new(LocalApi::new(from_template(&template).expect("routes"), states).expect("app"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(app.serve(listener));
-    format!("http://{address}")
+    })
+    .await
 }
 
 #[tokio::test]
@@ -117,24 +107,13 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
             .await
             .expect("archived");
     }
-    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
     let api =
         shared::testing::requests::api_state_accepting(store.clone(), vec![TEST_API_TOKEN.into()]);
-    let app = Arc::new(
-        LocalApi::new(
-            from_template(&template).expect("routes"),
-            States {
-                api,
-                webhooks: None,
-            },
-        )
-        .expect("app"),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(app.serve(listener));
+    let base = common::serve_on_loopback(States {
+        api,
+        webhooks: None,
+    })
+    .await;
     let http = shared::testing::http_client();
     let token = format!("Bearer {TEST_API_TOKEN}");
     let encoded = |identifier: &str| {
@@ -183,24 +162,18 @@ async fn a_caller_that_hangs_up_does_not_stop_the_handler_half_way() {
         .await;
     }
     let store = testing::store().await;
-    let template = std::fs::read_to_string(local_api::template_path()).expect("template.yaml");
-    let states = States {
+    let base = common::serve_on_loopback(States {
         api: api_state(store.clone()),
         webhooks: Some(shared::testing::requests::webhook_state(&stub, store.clone()).await),
-    };
-    let app =
-        Arc::new(LocalApi::new(from_template(&template).expect("routes"), states).expect("app"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(app.serve(listener));
+    })
+    .await;
+    let address = base.trim_start_matches("http://").to_owned();
     let body = testing::fixture("glassix/new-ticket-event.json");
     let signature =
         shared::glassix::inbound::sign(shared::testing::glassix::TEST_API_SECRET, &body);
 
     // The delivery is sent, and the connection closed before any answer can come.
-    let mut socket = tokio::net::TcpStream::connect(address)
+    let mut socket = tokio::net::TcpStream::connect(&address)
         .await
         .expect("connect");
     let head = format!(
