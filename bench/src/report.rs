@@ -68,6 +68,20 @@ impl Tally {
             format!("{value} **FAIL**")
         }
     }
+
+    /// [`Self::judge`] of a measured figure; a figure that could not be measured fails.
+    fn judge_figure(
+        &mut self,
+        what: String,
+        figure: Option<f64>,
+        value: impl FnOnce(f64) -> String,
+        pass: impl FnOnce(f64) -> bool,
+    ) -> String {
+        match figure {
+            Some(figure) => self.judge(what, value(figure), pass(figure)),
+            None => self.judge(what, "—".into(), false),
+        }
+    }
 }
 
 pub fn render(context: &Context, hello: &HelloResult, functions: &[FunctionResult]) -> String {
@@ -160,27 +174,23 @@ pub fn render(context: &Context, hello: &HelloResult, functions: &[FunctionResul
             runs.iter()
                 .map(|r| Some(median(&r.inits_ms)? / median(&r.hello_inits_ms)?)),
         );
-        let ratio_cell = match ratio {
-            Some(ratio) => tally.judge(
-                format!("{name} init ÷ hello"),
-                format!("{ratio:.2}"),
-                ratio <= INIT_RATIO_MAX,
-            ),
-            None => tally.judge(format!("{name} init ÷ hello"), "—".into(), false),
-        };
+        let ratio_cell = tally.judge_figure(
+            format!("{name} init ÷ hello"),
+            ratio,
+            |ratio| format!("{ratio:.2}"),
+            |ratio| ratio <= INIT_RATIO_MAX,
+        );
         let first = median_of(runs.iter().map(|r| median(&r.first_ms)));
 
         let (target_cell, rss_cell, growth_cell) = if function.kind.warm() {
             let target = warm_target(function, &hello_warm_p50, context, &mut tally, &mut notes);
             let peak = median_of(warm.iter().map(|w| Some(kb_to_mb(w.peak_kb))));
-            let rss = match peak {
-                Some(mb) => tally.judge(
-                    format!("{name} peak RSS"),
-                    format!("{mb:.1}"),
-                    mb <= RSS_MAX_MB,
-                ),
-                None => tally.judge(format!("{name} peak RSS"), "—".into(), false),
-            };
+            let rss = tally.judge_figure(
+                format!("{name} peak RSS"),
+                peak,
+                |mb| format!("{mb:.1}"),
+                |mb| mb <= RSS_MAX_MB,
+            );
             let grown = median_of(warm.iter().map(|w| Some(growth(w) as f64)));
             let growth = match (grown, hello_growth) {
                 (Some(kib), Some(floor)) => tally.judge(
@@ -337,14 +347,12 @@ fn warm_target(
                     "{name}: **baseline differs from the route**: {mismatch}"
                 ));
             }
-            match overhead {
-                Some(overhead) => tally.judge(
-                    format!("{name} overhead over the driver"),
-                    format!("{overhead:+.2} ms over driver {}", fmt(base, 2)),
-                    overhead <= OVERHEAD_MAX_MS && mismatch.is_none() && !checks.is_empty(),
-                ),
-                None => tally.judge(format!("{name} overhead"), "—".into(), false),
-            }
+            tally.judge_figure(
+                format!("{name} overhead over the driver"),
+                overhead,
+                |overhead| format!("{overhead:+.2} ms over driver {}", fmt(base, 2)),
+                |overhead| overhead <= OVERHEAD_MAX_MS && mismatch.is_none() && !checks.is_empty(),
+            )
         }
         Kind::Viewer => {
             let overhead = median_of(
@@ -352,14 +360,12 @@ fn warm_target(
                     .zip(hello_warm_p50)
                     .map(|(r, hello)| Some(p(r.warm.as_ref()?, 50.0)? - (*hello)?)),
             );
-            match overhead {
-                Some(overhead) => tally.judge(
-                    format!("{name} overhead over hello"),
-                    format!("{overhead:+.2} ms over hello"),
-                    overhead <= OVERHEAD_MAX_MS,
-                ),
-                None => tally.judge(format!("{name} overhead"), "—".into(), false),
-            }
+            tally.judge_figure(
+                format!("{name} overhead over hello"),
+                overhead,
+                |overhead| format!("{overhead:+.2} ms over hello"),
+                |overhead| overhead <= OVERHEAD_MAX_MS,
+            )
         }
         Kind::NewTicket => {
             let delay = context.glassix_delay_ms as f64;
@@ -367,25 +373,21 @@ fn warm_target(
                 runs.iter()
                     .map(|r| Some(p(r.warm.as_ref()?, 99.0)? - delay)),
             );
-            match over {
-                Some(over) => tally.judge(
-                    format!("{name} p99 − D"),
-                    format!("p99 − D = {over:.1} ms (≤ {NEW_TICKET_SLACK_MS})"),
-                    over <= NEW_TICKET_SLACK_MS,
-                ),
-                None => tally.judge(format!("{name} p99 − D"), "—".into(), false),
-            }
+            tally.judge_figure(
+                format!("{name} p99 − D"),
+                over,
+                |over| format!("p99 − D = {over:.1} ms (≤ {NEW_TICKET_SLACK_MS})"),
+                |over| over <= NEW_TICKET_SLACK_MS,
+            )
         }
         Kind::StateChange => {
             let p99 = median_of(runs.iter().map(|r| p(r.warm.as_ref()?, 99.0)));
-            match p99 {
-                Some(p99) => tally.judge(
-                    format!("{name} p99"),
-                    format!("p99 {p99:.1} ms (≤ {STATE_CHANGE_P99_MAX_MS})"),
-                    p99 <= STATE_CHANGE_P99_MAX_MS,
-                ),
-                None => tally.judge(format!("{name} p99"), "—".into(), false),
-            }
+            tally.judge_figure(
+                format!("{name} p99"),
+                p99,
+                |p99| format!("p99 {p99:.1} ms (≤ {STATE_CHANGE_P99_MAX_MS})"),
+                |p99| p99 <= STATE_CHANGE_P99_MAX_MS,
+            )
         }
         Kind::Reconcile | Kind::InitOnly(_) | Kind::Unknown => "—".into(),
     }
