@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::error::AppError;
 
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => with_json_type(status, Body::Binary(bytes)),
+    match serde_json::to_string(value) {
+        Ok(text) => with_json_type(status, Body::Text(text)),
         Err(error) => {
             tracing::error!(error = %error, "response could not be serialized");
             with_json_type(

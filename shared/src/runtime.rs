@@ -11,6 +11,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +19,7 @@ use futures_util::TryFutureExt;
 use futures_util::future::{Either, MapOk, Ready, ready};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Request, Response, Service, service_fn};
+use lambda_http::{Body, IntoResponse, Request, Response, Service, service_fn};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -55,8 +56,8 @@ where
     S: Send + Sync + 'static,
     Init: FnOnce(Config) -> InitFut,
     InitFut: Future<Output = Result<S, AppError>>,
-    Handler: Fn(&'static S, Request) -> Fut + Send + Sync,
-    Fut: Future<Output = Response<Body>> + Send,
+    Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     init_logging();
     let state = cold_start(init).await?;
@@ -72,8 +73,8 @@ pub async fn run_without_config<S, Handler, Fut>(
 ) -> Result<(), lambda_http::Error>
 where
     S: Send + Sync + 'static,
-    Handler: Fn(&'static S, Request) -> Fut + Send + Sync,
-    Fut: Future<Output = Response<Body>> + Send,
+    Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     init_logging();
     serve_http(Box::leak(Box::new(state)), handler).await
@@ -85,20 +86,44 @@ async fn serve_http<S, Handler, Fut>(
 ) -> Result<(), lambda_http::Error>
 where
     S: Send + Sync + 'static,
-    Handler: Fn(&'static S, Request) -> Fut + Send + Sync,
-    Fut: Future<Output = Response<Body>> + Send,
+    Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     // What `lambda_http::run` does, with undecodable bodies answered before lambda_http reads
     // them (see `DecodableBodies`). `Adapter` and `LambdaRequest` are public but undocumented
     // in lambda_http (its `run` is built on them): a release that changes them fails to
     // compile here, it cannot change this silently.
-    lambda_runtime::run(DecodableBodies(lambda_http::Adapter::from(service_fn(
-        move |request| {
-            let response = handler(state, request);
-            async move { Ok::<_, Infallible>(response.await) }
-        },
-    ))))
-    .await
+    lambda_runtime::run(http_service(state, handler)).await
+}
+
+/// The service an HTTP function runs: API Gateway events in, `handler`'s responses out as
+/// they are (see [`AsIs`]), undecodable bodies refused before lambda_http reads them.
+pub fn http_service<S, Handler, Fut>(
+    state: &'static S,
+    handler: Handler,
+) -> impl Service<LambdaEvent<LambdaRequest>, Response = impl Serialize, Error = Infallible>
+where
+    S: Send + Sync + 'static,
+    Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    DecodableBodies(lambda_http::Adapter::from(service_fn(move |request| {
+        let response = handler(state, request);
+        async move { Ok::<_, Infallible>(AsIs(response.await)) }
+    })))
+}
+
+/// A response handed to API Gateway with the body it has. lambda_http's own conversion of a
+/// `Response<Body>` decodes every body with a text `Content-Type` by its declared charset:
+/// an archived text file in another encoding (or not valid UTF-8) would reach its reader
+/// altered, and the decoder links encoding_rs's tables (150 KB) into every bootstrap. Our
+/// bodies are already what their type says: JSON and pages as text, files as bytes.
+struct AsIs(Response<Body>);
+
+impl IntoResponse for AsIs {
+    fn into_response(self) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
+        Box::pin(ready(self.0))
+    }
 }
 
 /// Why an API Gateway event cannot become a request: its body is marked `isBase64Encoded`
