@@ -133,6 +133,37 @@ impl WebhookState {
     }
 }
 
+/// State of the deployed state-change webhook, which only queues: it checks each delivery's
+/// signature and sends one job per closed ticket to SQS. No database, Glassix or file store:
+/// its bootstrap links no MongoDB driver, HTTP client for Glassix or S3 client. The inline
+/// archive job (no queue) is `local-api`'s, on [`WebhookState`].
+pub struct QueueingState {
+    /// The Glassix credentials, among them the API secret that keys the webhook signatures;
+    /// reread while warm.
+    pub credentials: Arc<LiveCredentials>,
+    /// Time allowed for one delivery; Glassix gives its retries 5 s.
+    pub budget: Duration,
+    pub archive_queue: ArchiveQueue,
+}
+
+impl QueueingState {
+    /// Requires `ARCHIVE_QUEUE_URL`: without a queue the deployed function has nowhere to put
+    /// a closed ticket, and a cold start that fails says so in the log.
+    pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        let archive_queue =
+            ArchiveQueue::from_config(&config)
+                .await
+                .ok_or(crate::config::ConfigError::Missing(
+                    crate::config::keys::ARCHIVE_QUEUE_URL,
+                ))?;
+        Ok(Self {
+            credentials: Arc::new(LiveCredentials::from_config(&config).await),
+            budget: config.webhook_budget,
+            archive_queue,
+        })
+    }
+}
+
 /// State of the archive worker: what the archive job needs.
 pub struct WorkerState {
     pub store: Store,

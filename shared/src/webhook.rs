@@ -2,6 +2,7 @@
 //! Glassix and database work within the delivery's deadline, and the JSON summary.
 
 use std::future::Future;
+use std::time::Duration;
 
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -14,7 +15,6 @@ use crate::glassix::{Deadline, EventName};
 use crate::job::Outcome;
 use crate::request::{body_bytes, header};
 use crate::response::{error_response, json};
-use crate::state::WebhookState;
 
 /// Webhook bodies above this are refused (Glassix events are a few KB; Lambda's own limit is 6 MB).
 const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
@@ -63,11 +63,13 @@ struct ChangeResult {
     reason: &'static str,
 }
 
-/// Receives a delivery and runs `process` on every change of the `event` this function
-/// handles (with the change's fingerprint), in order, all within one deadline (`state.budget`
-/// from now); changes of other events are acknowledged as ignored.
+/// Receives a delivery (signed with the API secret of `credentials`) and runs `process` on
+/// every change of the `event` this function handles (with the change's fingerprint), in
+/// order, all within one deadline (`budget` from now); changes of other events are
+/// acknowledged as ignored.
 pub async fn process_delivery<F, Fut>(
-    state: &WebhookState,
+    credentials: &LiveCredentials,
+    budget: Duration,
     request: &Request,
     event: EventName,
     process: F,
@@ -76,8 +78,8 @@ where
     F: Fn(Change, Vec<u8>, Deadline) -> Fut,
     Fut: Future<Output = Result<Outcome, AppError>>,
 {
-    let deadline = Instant::now() + state.budget;
-    let delivery = match receive(request, &state.credentials).await {
+    let deadline = Instant::now() + budget;
+    let delivery = match receive(request, credentials).await {
         Ok(delivery) => delivery,
         Err(error) => return error_response(&error),
     };

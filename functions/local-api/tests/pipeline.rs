@@ -5,12 +5,15 @@
 use std::time::Duration;
 
 use local_api::poller::poll_once;
-use shared::state::WorkerState;
+use shared::config::Config;
+use shared::glassix::inbound::SIGNATURE_HEADER;
+use shared::queue::ArchiveQueue;
+use shared::state::{QueueingState, WorkerState};
 use shared::testing::glassix::{GlassixStub, LiveTicket};
 use shared::testing::queue::{counts, drain, fifo_queue};
 use shared::testing::requests::{json_body, signed_webhook, webhook_state};
 use shared::testing::{self, fixture};
-use webhook_ticket_state_change::handle;
+use webhook_ticket_state_change::{enqueue, handle};
 
 const TICKET: i64 = 48213977;
 const WAIT: Duration = Duration::from_secs(2);
@@ -46,6 +49,80 @@ async fn the_webhook_only_enqueues_and_a_repeated_delivery_is_queued_once() {
     assert_eq!(queued.len(), 1, "SQS dropped the repeated delivery");
     assert_eq!(queued[0].body(), Some(r#"{"ticketId":48213977}"#));
     assert!(stub.all_received().await.is_empty(), "Glassix was called");
+}
+
+/// The deployed function's state: the test credentials, and `queue`.
+async fn queueing_state(queue: ArchiveQueue) -> QueueingState {
+    let webhook = webhook_state(
+        &GlassixStub::bare().await,
+        testing::unreachable_store().await,
+    )
+    .await;
+    QueueingState {
+        credentials: webhook.credentials,
+        budget: webhook.budget,
+        archive_queue: queue,
+    }
+}
+
+#[tokio::test]
+async fn the_deployed_function_queues_each_closed_ticket_once_and_nothing_else() {
+    let queue = fifo_queue().await;
+    let state = queueing_state(queue.clone()).await;
+    let reopened = fixture("glassix/ticket-state-change-open-event.json");
+    let mut forged = signed_webhook(&closed_event());
+    forged.headers_mut().insert(
+        SIGNATURE_HEADER,
+        "c2lnbmVkIGJ5IG5vYm9keQ==".parse().expect("a header"),
+    );
+
+    let first = enqueue(&state, signed_webhook(&closed_event())).await;
+    let retry = enqueue(&state, signed_webhook(&closed_event())).await;
+    let other_state = enqueue(&state, signed_webhook(&reopened)).await;
+    let refused = enqueue(&state, forged).await;
+
+    for response in [&first, &retry] {
+        assert_eq!(response.status(), 200, "{}", json_body(response));
+        assert_eq!(
+            json_body(response)["results"][0]["reason"],
+            "queued for archiving"
+        );
+    }
+    assert_eq!(other_state.status(), 200, "{}", json_body(&other_state));
+    assert_eq!(json_body(&other_state)["results"][0]["outcome"], "ignored");
+    assert_eq!(refused.status(), 401, "{}", json_body(&refused));
+    let queued = drain(&queue).await;
+    assert_eq!(
+        queued.len(),
+        1,
+        "one job for the one closed ticket: {queued:?}"
+    );
+    assert_eq!(queued[0].body(), Some(r#"{"ticketId":48213977}"#));
+}
+
+#[tokio::test]
+async fn the_deployed_function_does_not_start_without_a_queue() {
+    let env: std::collections::HashMap<String, String> = [
+        ("MONGODB_URI", "mongodb://127.0.0.1:9"),
+        ("MONGODB_DATABASE", "ctm"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let config = Config::from_sources(&env, &Default::default()).expect("a configuration");
+
+    let error = QueueingState::from_config(config)
+        .await
+        .err()
+        .expect("no queue, no function");
+
+    assert!(
+        error
+            .detail()
+            .unwrap_or_default()
+            .contains("ARCHIVE_QUEUE_URL"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,8 @@ pub const LEDGER_RESERVE: Duration = Duration::from_millis(500);
 
 pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
     process_delivery(
-        state,
+        &state.credentials,
+        state.budget,
         &request,
         EventName::NewTicket,
         |change, _, deadline| process_change(state, change, deadline),
