@@ -17,6 +17,7 @@
 
 use std::time::Duration;
 
+use crate::config::{ConfigError, keys};
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,13 @@ impl ArchiveQueue {
             Some(url) => Some(Self::from_env(url).await),
             None => None,
         }
+    }
+
+    /// The configured queue, for a function that has nothing to do without one.
+    pub async fn required(config: &crate::config::Config) -> Result<Self, ConfigError> {
+        Self::from_config(config)
+            .await
+            .ok_or(ConfigError::Missing(keys::ARCHIVE_QUEUE_URL))
     }
 
     pub async fn from_env(url: impl Into<String>) -> Self {

@@ -13,6 +13,7 @@
 //! FIFO group keep a job from running twice at once.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Months, Utc};
@@ -21,10 +22,11 @@ use tokio::time::Instant;
 
 use crate::archive::Archiver;
 use crate::dates::{to_bson, to_chrono};
+use crate::db::Store;
 use crate::db::checkpoints::{CLOSED_TICKETS, Checkpoint, OpenWindow};
 use crate::error::AppError;
 use crate::glassix::models::ListedTicket;
-use crate::glassix::{Deadline, ListPage, TicketState};
+use crate::glassix::{Deadline, GlassixClient, ListPage, TicketState};
 use crate::job::{Outcome, glassix_unavailable, within_deadline};
 use crate::queue::{ArchiveJob, ArchiveQueue};
 
@@ -39,15 +41,85 @@ const PAGE_RESERVE: Duration = Duration::from_secs(10);
 /// An inline archive job gets at most this long.
 const INLINE_JOB_TIME: Duration = Duration::from_secs(60);
 
-pub struct Reconciler<'a> {
-    /// Runs the job inline when there is no queue; its store and Glassix client serve both.
-    pub archiver: Archiver<'a>,
-    /// Where jobs go in production (the webhook's queue).
-    pub queue: Option<&'a ArchiveQueue>,
+pub struct Reconciler<'a, H> {
+    pub store: &'a Store,
+    pub glassix: &'a GlassixClient,
+    /// Where each ticket to archive goes.
+    pub hand_off: H,
     /// First run's start.
     pub since: Option<DateTime<Utc>>,
     /// List what would be archived; change nothing (no job, no checkpoint).
     pub dry_run: bool,
+}
+
+/// A state reconciliation runs on.
+pub trait Reconciles {
+    fn reconciler(&self) -> Reconciler<'_, impl HandOff>;
+}
+
+/// Where a closed ticket that is not archived goes: the archive queue (the deployed function,
+/// which so links no archive job), or the job itself, run inline (`local-api` without a queue).
+pub trait HandOff {
+    /// Hands `ticket_id`, listed in `window`, to the archive.
+    fn hand_off(
+        &self,
+        ticket_id: i64,
+        window: &OpenWindow,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Decision, AppError>>;
+}
+
+impl HandOff for &ArchiveQueue {
+    async fn hand_off(
+        &self,
+        ticket_id: i64,
+        window: &OpenWindow,
+        _deadline: Deadline,
+    ) -> Result<Decision, AppError> {
+        // One job per ticket and window: a page listed again after a failure is deduplicated
+        // by SQS within its 5 minutes.
+        let delivery = format!("reconcile:{}:{}", window.since, window.until);
+        self.enqueue(&ArchiveJob { ticket_id }, delivery.as_bytes())
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        Ok(Decision::HandedToArchive)
+    }
+}
+
+impl HandOff for Archiver<'_> {
+    async fn hand_off(
+        &self,
+        ticket_id: i64,
+        _window: &OpenWindow,
+        deadline: Deadline,
+    ) -> Result<Decision, AppError> {
+        let job_deadline = deadline.min(Instant::now() + INLINE_JOB_TIME);
+        match self.run(ticket_id, job_deadline).await? {
+            Outcome::Processed(_) => Ok(Decision::HandedToArchive),
+            Outcome::Duplicate(_) => Ok(Decision::AlreadyDone),
+            Outcome::Ignored(reason) => Ok(Decision::Skipped(reason)),
+        }
+    }
+}
+
+/// The queue when there is one, else the inline job (`local-api` and the tests).
+pub enum QueueOrInline<'a> {
+    Queue(&'a ArchiveQueue),
+    Inline(Archiver<'a>),
+}
+
+impl HandOff for QueueOrInline<'_> {
+    async fn hand_off(
+        &self,
+        ticket_id: i64,
+        window: &OpenWindow,
+        deadline: Deadline,
+    ) -> Result<Decision, AppError> {
+        match self {
+            Self::Queue(queue) => queue.hand_off(ticket_id, window, deadline).await,
+            Self::Inline(archiver) => archiver.hand_off(ticket_id, window, deadline).await,
+        }
+    }
 }
 
 /// One run, as logged (one JSON line, no personal data: ticket ids and counts only).
@@ -70,7 +142,7 @@ pub struct Report {
     pub stopped: &'static str,
 }
 
-impl Reconciler<'_> {
+impl<H: HandOff> Reconciler<'_, H> {
     /// One run, reported in one JSON log line (ids and counts only). A run that fails is
     /// reported as `failed`: the next one resumes from the checkpoint.
     pub async fn run_and_report(&self, now: DateTime<Utc>, deadline: Deadline) -> Report {
@@ -96,7 +168,7 @@ impl Reconciler<'_> {
         // At the checkpoint's precision (milliseconds): a window ending at `now` must compare
         // equal to `now` once stored, or the run would never be caught up.
         let now = to_chrono(to_bson(now));
-        let store = self.archiver.store;
+        let store = self.store;
         let mut report = Report {
             dry_run: self.dry_run,
             ..Report::default()
@@ -135,12 +207,7 @@ impl Reconciler<'_> {
                 report.windows.push(span);
             }
             let page = page_to_fetch(&window, now);
-            let list = match self
-                .archiver
-                .glassix
-                .list_closed_tickets(&page, deadline)
-                .await
-            {
+            let list = match self.glassix.list_closed_tickets(&page, deadline).await {
                 Ok(list) => list,
                 Err(error) => {
                     // The next run lists this page again.
@@ -222,7 +289,7 @@ impl Reconciler<'_> {
         if ticket.is_scrambled {
             return Ok(Decision::Skipped("scrambled in Glassix"));
         }
-        let archived = within_deadline(deadline, self.archiver.store.get_ticket(ticket.id)).await?;
+        let archived = within_deadline(deadline, self.store.get_ticket(ticket.id)).await?;
         if archived.is_some_and(|t| t.scrambled_at.is_some()) {
             return Ok(Decision::AlreadyDone);
         }
@@ -230,31 +297,7 @@ impl Reconciler<'_> {
             tracing::info!(ticket_id = ticket.id, "dry run: would archive");
             return Ok(Decision::WouldArchive);
         }
-        match self.queue {
-            Some(queue) => {
-                // One job per ticket and window: a page listed again after a failure is
-                // deduplicated by SQS within its 5 minutes.
-                let delivery = format!("reconcile:{}:{}", window.since, window.until);
-                queue
-                    .enqueue(
-                        &ArchiveJob {
-                            ticket_id: ticket.id,
-                        },
-                        delivery.as_bytes(),
-                    )
-                    .await
-                    .map_err(|e| AppError::Unavailable(e.to_string()))?;
-                Ok(Decision::HandedToArchive)
-            }
-            None => {
-                let job_deadline = deadline.min(Instant::now() + INLINE_JOB_TIME);
-                match self.archiver.run(ticket.id, job_deadline).await? {
-                    Outcome::Processed(_) => Ok(Decision::HandedToArchive),
-                    Outcome::Duplicate(_) => Ok(Decision::AlreadyDone),
-                    Outcome::Ignored(reason) => Ok(Decision::Skipped(reason)),
-                }
-            }
-        }
+        self.hand_off.hand_off(ticket.id, window, deadline).await
     }
 
     /// Saves the checkpoint (with `window` as the open one, when given); a dry run saves
@@ -274,11 +317,12 @@ impl Reconciler<'_> {
         }
         // Saving gets time of its own: a run cut at its deadline must still record progress.
         let save_by = deadline.max(Instant::now() + Duration::from_secs(2));
-        within_deadline(save_by, self.archiver.store.save_checkpoint(&saved)).await
+        within_deadline(save_by, self.store.save_checkpoint(&saved)).await
     }
 }
 
-enum Decision {
+/// What became of one listed ticket.
+pub enum Decision {
     Skipped(&'static str),
     AlreadyDone,
     WouldArchive,

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::files::FileStore;
 use crate::glassix::GlassixClient;
 use crate::queue::ArchiveQueue;
+use crate::reconcile::{HandOff, QueueOrInline, Reconciler, Reconciles};
 
 /// State of the REST functions.
 pub struct ApiState {
@@ -150,12 +151,7 @@ impl QueueingState {
     /// Requires `ARCHIVE_QUEUE_URL`: without a queue the deployed function has nowhere to put
     /// a closed ticket, and a cold start that fails says so in the log.
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let archive_queue =
-            ArchiveQueue::from_config(&config)
-                .await
-                .ok_or(crate::config::ConfigError::Missing(
-                    crate::config::keys::ARCHIVE_QUEUE_URL,
-                ))?;
+        let archive_queue = ArchiveQueue::required(&config).await?;
         Ok(Self {
             credentials: Arc::new(LiveCredentials::from_config(&config).await),
             budget: config.webhook_budget,
@@ -220,11 +216,56 @@ impl ReconcileState {
             worker: WorkerState::from_config(config).await?,
         })
     }
+}
 
-    pub fn reconciler(&self) -> crate::reconcile::Reconciler<'_> {
-        crate::reconcile::Reconciler {
-            archiver: self.worker.archiver(),
-            queue: self.queue.as_ref(),
+impl Reconciles for ReconcileState {
+    fn reconciler(&self) -> Reconciler<'_, impl HandOff> {
+        Reconciler {
+            store: &self.worker.store,
+            glassix: &self.worker.glassix,
+            hand_off: match &self.queue {
+                Some(queue) => QueueOrInline::Queue(queue),
+                None => QueueOrInline::Inline(self.worker.archiver()),
+            },
+            since: self.since,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+/// State of the deployed reconciliation, which only queues: the database (checkpoint, what is
+/// archived), Glassix (the list of closed tickets) and the archive queue. No file store and no
+/// archive job: its bootstrap links no S3 client. The inline job is `local-api`'s, on
+/// [`ReconcileState`].
+pub struct QueueingReconcileState {
+    pub store: Store,
+    pub glassix: GlassixClient,
+    pub queue: ArchiveQueue,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub dry_run: bool,
+}
+
+impl QueueingReconcileState {
+    /// Requires `ARCHIVE_QUEUE_URL`, as [`QueueingState`] does.
+    pub async fn from_config(config: Config) -> Result<Self, AppError> {
+        let queue = ArchiveQueue::required(&config).await?;
+        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
+        Ok(Self {
+            store: connect(&config).await?,
+            glassix: glassix_client(&config, credentials)?,
+            queue,
+            since: config.reconcile_since,
+            dry_run: config.reconcile_dry_run,
+        })
+    }
+}
+
+impl Reconciles for QueueingReconcileState {
+    fn reconciler(&self) -> Reconciler<'_, impl HandOff> {
+        Reconciler {
+            store: &self.store,
+            glassix: &self.glassix,
+            hand_off: &self.queue,
             since: self.since,
             dry_run: self.dry_run,
         }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use shared::config::Config;
 use shared::error::AppError;
 use shared::queue::ArchiveQueue;
+use shared::reconcile::Reconciles;
 use shared::state::{ApiState, ReconcileState, WebhookState, WorkerState};
 
 pub use server::LocalApi;

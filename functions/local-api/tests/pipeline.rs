@@ -8,7 +8,7 @@ use local_api::poller::poll_once;
 use shared::config::Config;
 use shared::glassix::inbound::SIGNATURE_HEADER;
 use shared::queue::ArchiveQueue;
-use shared::state::{QueueingState, WorkerState};
+use shared::state::{QueueingReconcileState, QueueingState, WorkerState};
 use shared::testing::glassix::{GlassixStub, LiveTicket};
 use shared::testing::queue::{counts, drain, fifo_queue};
 use shared::testing::requests::{json_body, signed_webhook, webhook_state};
@@ -101,7 +101,7 @@ async fn the_deployed_function_queues_each_closed_ticket_once_and_nothing_else()
 }
 
 #[tokio::test]
-async fn the_deployed_function_does_not_start_without_a_queue() {
+async fn the_deployed_functions_that_queue_do_not_start_without_a_queue() {
     let env: std::collections::HashMap<String, String> = [
         ("MONGODB_URI", "mongodb://127.0.0.1:9"),
         ("MONGODB_DATABASE", "ctm"),
@@ -111,18 +111,19 @@ async fn the_deployed_function_does_not_start_without_a_queue() {
     .collect();
     let config = Config::from_sources(&env, &Default::default()).expect("a configuration");
 
-    let error = QueueingState::from_config(config)
-        .await
-        .err()
-        .expect("no queue, no function");
+    let webhook = QueueingState::from_config(config.clone()).await.err();
+    let reconciliation = QueueingReconcileState::from_config(config).await.err();
 
-    assert!(
-        error
-            .detail()
-            .unwrap_or_default()
-            .contains("ARCHIVE_QUEUE_URL"),
-        "{error:?}"
-    );
+    for error in [webhook, reconciliation] {
+        let error = error.expect("no queue, no function");
+        assert!(
+            error
+                .detail()
+                .unwrap_or_default()
+                .contains("ARCHIVE_QUEUE_URL"),
+            "{error:?}"
+        );
+    }
 }
 
 #[tokio::test]

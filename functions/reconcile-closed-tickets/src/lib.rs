@@ -4,12 +4,13 @@
 //! time; it logs one JSON summary and returns it.
 
 use shared::glassix::Deadline;
-use shared::reconcile::Report;
-use shared::state::ReconcileState;
+use shared::reconcile::{Reconciles, Report};
 
-/// The scheduled event carries nothing the run needs.
-pub async fn handle(
-    state: &ReconcileState,
+/// One run, on the deployed function's state (`QueueingReconcileState`: every ticket to
+/// archive is queued) or on `local-api`'s (`ReconcileState`: queued with a queue, else
+/// archived inline). The scheduled event carries nothing the run needs.
+pub async fn handle<S: Reconciles>(
+    state: &S,
     _event: serde_json::Value,
     deadline: Deadline,
 ) -> Report {

@@ -8,7 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use shared::db::TicketContent;
 use shared::db::bson::DateTime as BsonDate;
 use shared::db::checkpoints::CLOSED_TICKETS;
-use shared::state::{ReconcileState, WorkerState};
+use shared::reconcile::Reconciles;
+use shared::state::{QueueingReconcileState, ReconcileState, WorkerState};
 use shared::testing::glassix::{BASE_PATH, GlassixStub, LiveTicket};
 use shared::testing::queue::{counts, fifo_queue};
 use shared::testing::{self, fixture};
@@ -192,14 +193,20 @@ async fn a_run_cut_after_page_two_resumes_at_page_three_and_queues_each_ticket_o
         .with_priority(1)
         .mount(&stub.server)
         .await;
-    let mut state = state(&stub, false).await;
+    // The deployed function's state: it queues, and has no archive job to run.
+    let inline = state(&stub, false).await;
     let queue = fifo_queue().await;
-    state.queue = Some(queue.clone());
+    let state = QueueingReconcileState {
+        store: inline.worker.store,
+        glassix: inline.worker.glassix,
+        queue: queue.clone(),
+        since: inline.since,
+        dry_run: false,
+    };
 
     let cut = state.reconciler().run_and_report(now(), deadline()).await;
     assert_eq!(cut.stopped, "failed");
     let checkpoint = state
-        .worker
         .store
         .load_checkpoint(CLOSED_TICKETS)
         .await
