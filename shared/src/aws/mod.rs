@@ -1,6 +1,6 @@
 //! One AWS configuration per process. Secrets Manager, SQS and S3 clients are built from it,
 //! so a cold start resolves region and credentials once and the clients share one HTTP
-//! client (one connection pool, one TLS setup) instead of each loading its own.
+//! client (one connection pool, one TLS setup: `connector`) instead of each loading its own.
 //!
 //! It is built from the environment Lambda provides (`AWS_REGION`, the execution role's
 //! credentials in `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`), not
@@ -12,8 +12,9 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_async::rt::sleep::TokioSleep;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use tokio::sync::OnceCell;
+
+mod connector;
 
 /// The AWS environment's configuration, built on first use.
 pub async fn sdk_config() -> &'static SdkConfig {
@@ -40,9 +41,7 @@ pub fn config(
     credentials: SharedCredentialsProvider,
     endpoint: Option<String>,
 ) -> SdkConfig {
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let https = connector::reqwest_http_client().expect("an HTTP client with ring's TLS");
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)
