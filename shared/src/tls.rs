@@ -1,10 +1,66 @@
-//! The one crypto provider of every TLS connection: ring. rustls also offers aws-lc-rs (the
-//! default of reqwest and of the AWS SDK's HTTPS client), which would add a second, larger
-//! one to every bootstrap.
+//! The TLS settings of every connection we open: one crypto provider, ring (rustls also
+//! offers aws-lc-rs, the default of reqwest and of the AWS SDK's HTTPS client, which would add
+//! a second, larger one to every bootstrap), and one set of trusted roots, Mozilla's, compiled
+//! in (`webpki-roots`, which the MongoDB driver uses too).
+//!
+//! Compiled-in roots: a cold start reads no certificate files. The system's roots are about 300
+//! files on `provided.al2023`, read and parsed by each HTTP client before its first handshake
+//! (about 6 ms per client on the development machine). Amazon's and the common public CAs
+//! are all among Mozilla's roots; an update of the roots is a dependency update.
 
-/// Makes ring the process's default provider, for the clients that take the default
-/// (reqwest). Idempotent; the AWS and MongoDB clients name ring themselves.
+use std::sync::Arc;
+
+/// Makes ring the process's default provider, for the clients that take the default.
+/// Idempotent.
 pub fn use_ring() {
     // An error only means a provider is installed already: ring, by an earlier call.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The client TLS configuration of every HTTPS client (Glassix, AWS, CloudFormation's
+/// response URL): ring, TLS 1.2 and 1.3, Mozilla's roots.
+pub fn client_config() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// A reqwest client builder on [`client_config`].
+pub fn https_client() -> reqwest::ClientBuilder {
+    use_ring();
+    reqwest::Client::builder().tls_backend_preconfigured(client_config())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The roots the endpoints we call chain to: AWS's (Amazon Trust Services, and Starfield
+    /// for older endpoints), and the public CAs MongoDB Atlas and web APIs use.
+    #[test]
+    fn the_roots_of_aws_atlas_and_common_web_apis_are_trusted() {
+        let config = client_config();
+        let subjects: Vec<String> = webpki_roots::TLS_SERVER_ROOTS
+            .iter()
+            .map(|root| String::from_utf8_lossy(root.subject.as_ref()).into_owned())
+            .collect();
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 3",
+            "Starfield Services Root Certificate Authority - G2",
+            "ISRG Root X1",
+            "DigiCert Global Root G2",
+        ] {
+            assert!(
+                subjects.iter().any(|s| s.contains(name)),
+                "{name} is missing"
+            );
+        }
+        assert!(config.alpn_protocols.is_empty(), "HTTP/1.1 only");
+    }
 }

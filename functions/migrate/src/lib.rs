@@ -31,8 +31,7 @@ pub struct MigrateState {
 impl MigrateState {
     pub async fn from_config(config: Config) -> Result<Self, AppError> {
         let store = shared::state::connect(&config).await?;
-        shared::tls::use_ring();
-        let http = reqwest::Client::builder()
+        let http = shared::tls::https_client()
             .timeout(RESPONSE_RESERVE)
             .build()
             .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))?;

@@ -22,8 +22,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 /// An [`HttpClient`] for every SDK client of the process, sending over one `reqwest::Client`
 /// (one connection pool).
 pub fn reqwest_http_client() -> Result<SharedHttpClient, reqwest::Error> {
-    crate::tls::use_ring();
-    let http = reqwest::Client::builder()
+    let http = crate::tls::https_client()
         .connect_timeout(CONNECT_TIMEOUT)
         .build()?;
     Ok(SharedHttpClient::new(ReqwestClient(

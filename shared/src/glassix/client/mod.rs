@@ -82,8 +82,7 @@ pub struct GlassixClient {
 
 impl GlassixClient {
     pub fn new(settings: GlassixSettings) -> Result<Self, reqwest::Error> {
-        crate::tls::use_ring();
-        let http = reqwest::Client::builder()
+        let http = crate::tls::https_client()
             .connect_timeout(Duration::from_secs(2))
             .pool_idle_timeout(Duration::from_secs(50))
             .user_agent("client-ticket-manager")
