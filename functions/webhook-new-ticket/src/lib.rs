@@ -4,10 +4,12 @@
 //! and concurrent deliveries (see `shared::db::ledger`): concurrent duplicates wait for the one
 //! that holds the claim, and a call whose fate is unknown is settled by reading the ticket.
 
+use std::future::Future;
 use std::time::Duration;
 
 use lambda_http::{Body, Request, Response};
-use shared::db::ledger::Claim;
+use shared::db::ClientHistory;
+use shared::db::ledger::{Claim, ClaimToken};
 use shared::domain::{has_our_note, has_tags, new_ticket_note, new_ticket_tags};
 use shared::error::AppError;
 use shared::glassix::inbound::Change;
@@ -51,13 +53,31 @@ async fn process_change(
         return Ok(Outcome::Ignored("no client participant"));
     };
 
-    let history = within_deadline(deadline, state.store.client_history(&identifier)).await?;
-    let tags = new_ticket_tags(&state.new_ticket_tags, &history);
-    let note = new_ticket_note(&history);
-
+    // Each action is claimed while the client's history is read (one read for both), one
+    // database round trip sooner. Each action goes on by itself: a delivery never holds one
+    // claim while it waits for the other, so concurrent duplicates cannot wait on each other.
+    let history = tokio::sync::OnceCell::new();
+    let read_history = || {
+        history
+            .get_or_try_init(|| within_deadline(deadline, state.store.client_history(&identifier)))
+    };
     let (tagged, noted) = tokio::join!(
-        once(state, ticket_id, Action::Tags(&tags), deadline),
-        once(state, ticket_id, Action::Note(&note), deadline),
+        claim_and_carry_out(
+            state,
+            ticket_id,
+            Action::TAGS,
+            read_history(),
+            deadline,
+            |h| { Action::Tags(new_ticket_tags(&state.new_ticket_tags, h)) }
+        ),
+        claim_and_carry_out(
+            state,
+            ticket_id,
+            Action::NOTE,
+            read_history(),
+            deadline,
+            |h| { Action::Note(new_ticket_note(h)) }
+        ),
     );
     match (tagged?, noted?) {
         (Done::AlreadyDone, Done::AlreadyDone) => {
@@ -94,17 +114,20 @@ pub enum Done {
 }
 
 /// A side effect in Glassix that must happen once per ticket.
-#[derive(Debug, Clone, Copy)]
-pub enum Action<'a> {
-    Tags(&'a [String]),
-    Note(&'a str),
+#[derive(Debug, Clone)]
+pub enum Action {
+    Tags(Vec<String>),
+    Note(String),
 }
 
-impl Action<'_> {
+impl Action {
+    const TAGS: &'static str = "tags";
+    const NOTE: &'static str = "note";
+
     fn name(&self) -> &'static str {
         match self {
-            Self::Tags(_) => "tags",
-            Self::Note(_) => "note",
+            Self::Tags(_) => Self::TAGS,
+            Self::Note(_) => Self::NOTE,
         }
     }
 
@@ -140,29 +163,91 @@ impl Action<'_> {
     }
 }
 
-/// Carries `action` out unless an earlier delivery did. A claim held by a live delivery is
-/// waited for; one taken over from a delivery that may have acted is checked against the
-/// ticket first. After a failure that leaves the call's fate unknown the claim is kept,
-/// never released, so no later delivery posts blindly again.
-pub async fn once(
+/// Claims the action `name` while `history` is read, then carries out what `plan` makes of
+/// the history. A claim that cannot be used (the history could not be read) is given back.
+pub async fn claim_and_carry_out<'h>(
     state: &WebhookState,
     ticket_id: i64,
-    action: Action<'_>,
+    name: &str,
+    history: impl Future<Output = Result<&'h ClientHistory, AppError>>,
     deadline: Deadline,
+    plan: impl FnOnce(&ClientHistory) -> Action,
 ) -> Result<Done, AppError> {
-    let name = action.name();
-    // Glassix calls end early enough to leave the ledger its own time to record the outcome.
-    let glassix_deadline = deadline.checked_sub(LEDGER_RESERVE).unwrap_or(deadline);
-    let (token, check_first) = loop {
+    let (claimed, history) = tokio::join!(claim(state, ticket_id, name, deadline), history);
+    let claimed = claimed?;
+    match history {
+        Ok(history) => carry_out(state, ticket_id, claimed, plan(history), deadline).await,
+        Err(error) => {
+            claimed.give_back(state, ticket_id).await;
+            Err(error)
+        }
+    }
+}
+
+/// An action claimed for this delivery, or found carried out by an earlier one.
+#[derive(Debug)]
+pub enum Claimed {
+    /// This delivery owns the action; `check_first` when taken over from a delivery that may
+    /// have carried it out (the ticket is looked at before acting).
+    Mine {
+        token: ClaimToken,
+        check_first: bool,
+    },
+    AlreadyDone,
+}
+
+impl Claimed {
+    /// Gives the claim back unused. A claim taken over stays marked uncertain: the delivery
+    /// it came from may have acted, so the next one must still check the ticket first.
+    async fn give_back(self, state: &WebhookState, ticket_id: i64) {
+        let Self::Mine { token, check_first } = self else {
+            return;
+        };
+        let given_back = if check_first {
+            state.store.mark_uncertain(&token).await
+        } else {
+            state.store.release_action(&token).await
+        };
+        if let Err(error) = given_back {
+            // It expires after its lease and is then taken over with a check of the ticket.
+            tracing::warn!(
+                ticket_id,
+                detail = %error,
+                "an unused claim was not given back; it will expire"
+            );
+        }
+    }
+}
+
+/// Claims the action `name` unless an earlier delivery carried it out. A claim held by a live
+/// delivery is waited for, within the part of `deadline` left for Glassix calls.
+pub async fn claim(
+    state: &WebhookState,
+    ticket_id: i64,
+    name: &str,
+    deadline: Deadline,
+) -> Result<Claimed, AppError> {
+    let glassix_deadline = glassix_deadline(deadline);
+    loop {
         match within_deadline(
             glassix_deadline,
             state.store.claim_action(ticket_id, name, CLAIM_LEASE),
         )
         .await?
         {
-            Claim::Acquired(token) => break (token, false),
-            Claim::TakenOver(token) => break (token, true),
-            Claim::AlreadyDone => return Ok(Done::AlreadyDone),
+            Claim::Acquired(token) => {
+                return Ok(Claimed::Mine {
+                    token,
+                    check_first: false,
+                });
+            }
+            Claim::TakenOver(token) => {
+                return Ok(Claimed::Mine {
+                    token,
+                    check_first: true,
+                });
+            }
+            Claim::AlreadyDone => return Ok(Claimed::AlreadyDone),
             Claim::InProgress if Instant::now() + CLAIM_POLL < glassix_deadline => {
                 tokio::time::sleep(CLAIM_POLL).await;
             }
@@ -172,7 +257,30 @@ pub async fn once(
                 )));
             }
         }
+    }
+}
+
+/// Glassix calls end early enough to leave the ledger its own time to record the outcome.
+fn glassix_deadline(deadline: Deadline) -> Deadline {
+    deadline.checked_sub(LEDGER_RESERVE).unwrap_or(deadline)
+}
+
+/// Carries the claimed `action` out. A claim taken over from a delivery that may have acted is
+/// checked against the ticket first. After a failure that leaves the call's fate unknown the
+/// claim is kept, never released, so no later delivery posts blindly again.
+pub async fn carry_out(
+    state: &WebhookState,
+    ticket_id: i64,
+    claimed: Claimed,
+    action: Action,
+    deadline: Deadline,
+) -> Result<Done, AppError> {
+    let (token, check_first) = match claimed {
+        Claimed::Mine { token, check_first } => (token, check_first),
+        Claimed::AlreadyDone => return Ok(Done::AlreadyDone),
     };
+    let name = action.name();
+    let glassix_deadline = glassix_deadline(deadline);
     let mut unsure = check_first;
     let result = async {
         if check_first {

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
+use shared::db::ledger::Claim;
 use shared::db::{Store, TicketContent};
+use shared::error::AppError;
 use shared::testing::glassix::GlassixStub;
 use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
 use shared::testing::{self, fixture};
 use tokio::time::Instant;
-use webhook_new_ticket::handle;
+use webhook_new_ticket::{Action, claim_and_carry_out, handle};
 use wiremock::ResponseTemplate;
 
 const TICKET: i64 = 48213977;
@@ -282,6 +284,58 @@ async fn a_note_call_that_outlasts_the_budget_is_settled_by_the_next_delivery() 
         1
     );
     assert_eq!(ledger_state(&store, "note").await, "done");
+}
+
+/// Whether a ledger entry is left for `action`: `None` when there is none.
+async fn ledger_entry(store: &Store, action: &str) -> Option<String> {
+    store
+        .database()
+        .collection::<shared::db::bson::Document>(shared::db::documents::WEBHOOK_ACTIONS)
+        .find_one(shared::db::bson::doc! {"_id": format!("{TICKET}:{action}")})
+        .await
+        .expect("find")
+        .map(|entry| entry.get_str("state").expect("state").to_owned())
+}
+
+#[tokio::test]
+async fn a_claim_taken_while_the_history_read_fails_is_given_back_as_it_was() {
+    // The action is claimed while the client's history is read. When the read fails nothing
+    // is carried out, and the claim must be left as this delivery found it: free for the
+    // retry, or (taken over from a delivery that may have acted) still to be checked.
+    for tags_before in [None, Some("uncertain")] {
+        let stub = glassix_accepting_tags_and_notes(Duration::ZERO).await;
+        let store = testing::store().await;
+        if tags_before.is_some() {
+            let claimed = store
+                .claim_action(TICKET, "tags", Duration::from_secs(30))
+                .await
+                .expect("claim");
+            let Claim::Acquired(token) = claimed else {
+                panic!("a fresh claim: {claimed:?}");
+            };
+            store.mark_uncertain(&token).await.expect("uncertain");
+        }
+        let state = webhook_state(&stub, store.clone()).await;
+        let failed_read = async { Err(AppError::Unavailable("the history read failed".into())) };
+
+        let outcome = claim_and_carry_out(
+            &state,
+            TICKET,
+            "tags",
+            failed_read,
+            Instant::now() + Duration::from_secs(4),
+            |_| Action::Tags(vec!["new-client".into()]),
+        )
+        .await;
+
+        assert!(outcome.is_err(), "{outcome:?}");
+        assert!(sent_tags(&stub).await.is_empty(), "nothing was carried out");
+        assert_eq!(
+            ledger_entry(&store, "tags").await.as_deref(),
+            tags_before,
+            "the claim as this delivery found it"
+        );
+    }
 }
 
 #[tokio::test]
