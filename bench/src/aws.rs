@@ -1,7 +1,7 @@
 //! Plain HTTP to moto_server on loopback: the counting proxy's forwarding, and the few AWS
-//! calls the bench makes itself (creating the secret, the queue and the bucket; the S3 listing
-//! of the delete-ticket baseline). moto does not check signatures, so requests carry only the
-//! credential scope it routes by (service and region).
+//! calls the bench makes itself to set up (the secret, the queue and the bucket) and tidy up.
+//! moto does not check signatures, so requests carry only the credential scope it routes by
+//! (service and region).
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -113,24 +113,6 @@ impl Aws {
 
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), String> {
         self.s3(Method::PUT, &format!("/{bucket}")).await
-    }
-
-    /// `ListObjectsV2` of `prefix`, as a file erasure starts.
-    pub async fn list_objects(&self, bucket: &str, prefix: &str) -> Result<(), String> {
-        let prefix: String = prefix
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    char::from(b).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        self.s3(
-            Method::GET,
-            &format!("/{bucket}?list-type=2&max-keys=1000&prefix={prefix}"),
-        )
-        .await
     }
 
     async fn s3(&self, method: Method, path: &str) -> Result<(), String> {

@@ -28,6 +28,8 @@ pub struct Launch {
     pub log: PathBuf,
     pub timeout: Duration,
     pub arn: String,
+    /// Whether events carry `Lambda-Runtime-Trace-Id`, as Lambda's do.
+    pub trace_ids: bool,
 }
 
 pub struct Instance {
@@ -49,7 +51,7 @@ pub struct Memory {
 impl Instance {
     /// Starts the bootstrap and returns once it polls for its first event.
     pub async fn start(launch: &Launch) -> Result<Self, String> {
-        let api = RuntimeApi::start(launch.arn.clone(), launch.timeout)
+        let api = RuntimeApi::start(launch.arn.clone(), launch.timeout, launch.trace_ids)
             .await
             .map_err(|e| format!("Runtime API emulation: {e}"))?;
         let log = OpenOptions::new()

@@ -16,6 +16,11 @@
 //! - `BENCH_ARM64_DIR` (`target/lambda`), `BENCH_X86_DIR` (`target/lambda-x86_64`): the
 //!   bootstraps; `BENCH_REPORT` (`target/bench/report.md`).
 //! - `BENCH_STRICT=1`: exit 1 when a target is not met.
+//! - `BENCH_WITHOUT_TRACE_ID=1` (a diagnosis, not a measurement of what deploys): the Runtime
+//!   API emulation sends no `Lambda-Runtime-Trace-Id`, which Lambda sends with every event.
+//!   lambda_runtime copies it into `_X_AMZN_TRACE_ID` with `setenv`, and glibc keeps every
+//!   distinct value it was given, so each invocation leaves its trace id behind; without it,
+//!   the RSS growth column shows what the functions themselves grow.
 
 mod aws;
 mod aws_proxy;
@@ -82,6 +87,8 @@ struct Config {
     runs: usize,
     settings: Settings,
     only: Option<BTreeSet<String>>,
+    /// Whether each event carries a trace id, as on Lambda (`BENCH_WITHOUT_TRACE_ID`).
+    trace_ids: bool,
 }
 
 impl Config {
@@ -127,6 +134,7 @@ impl Config {
                 webhook_invocations: number("BENCH_WEBHOOK_INVOCATIONS", 100)?.max(1),
                 glassix_delay: Duration::from_millis(number("BENCH_GLASSIX_DELAY_MS", 100)? as u64),
             },
+            trace_ids: var("BENCH_WITHOUT_TRACE_ID").as_deref() != Some("1"),
             only: var("BENCH_ONLY").map(|list| {
                 list.split(',')
                     .map(|s| s.trim().to_owned())
@@ -230,6 +238,7 @@ async fn run() -> Result<bool, String> {
                 log: logs.join(format!("{binary}.log")),
                 timeout: Duration::from_secs(timeout.max(1) as u64),
                 arn: format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"),
+                trace_ids: config.trace_ids,
             }
         };
     let hello_env: BTreeMap<String, String> = [
@@ -297,7 +306,7 @@ async fn run() -> Result<bool, String> {
         Backends {
             database: proxied_db,
             direct: setup_db,
-            aws: Aws::new(&aws_endpoint),
+            s3: s3_client(&aws_endpoint),
             moto,
             bucket,
             queue_url: provided["ArchiveQueue"].clone(),
@@ -353,6 +362,7 @@ async fn run() -> Result<bool, String> {
         webhook_invocations: config.settings.webhook_invocations,
         glassix_delay_ms: config.settings.glassix_delay.as_millis() as u64,
         load: (load_start, load_average()),
+        trace_ids: config.trace_ids,
         elapsed_s: started.elapsed().as_secs(),
     };
     let table = report::render(&context, &hello_result, &results);
@@ -428,6 +438,20 @@ async fn probe_index_count(scenario: &Scenario, commands: &CommandLog) -> Result
             "the MongoDB proxy counted {n} index commands for one createIndexes"
         )),
     }
+}
+
+/// The SDK's S3 client configured as the functions configure theirs, through `endpoint`.
+fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    let credentials = aws_sdk_s3::config::Credentials::new("bench", "bench", None, None, "bench");
+    let sdk = shared::aws::config(
+        Some(aws_sdk_s3::config::Region::new(REGION)),
+        aws_sdk_s3::config::SharedCredentialsProvider::new(credentials),
+        Some(endpoint.to_owned()),
+    );
+    let config = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// A client with the store's write concern (majority), so that baselines send what it sends.

@@ -2,6 +2,7 @@
 //! cold start, so both see the same machine), then, for HTTP functions, its warm path.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -10,7 +11,7 @@ use crate::aws_proxy::{AwsCalls, GET_SECRET_VALUE, difference};
 use crate::glassix_stub::GlassixStub;
 use crate::instance::{Instance, Launch};
 use crate::mongo_proxy::CommandLog;
-use crate::scenario::{DELETION_BATCH, Kind, Scenario, same_commands};
+use crate::scenario::{DELETION_BATCH, Deletion, Kind, Scenario, same_commands};
 
 /// RSS growth is measured from this invocation on (or the last, if fewer): the first ones
 /// still fill pools and caches.
@@ -67,6 +68,19 @@ pub struct WarmRun {
     pub calls: BTreeMap<String, u64>,
 }
 
+/// The deletions of warm invocations `invocations` (the first deleting the function's target
+/// `first`) in the order they happen: each invocation's, then the baseline's that follows it.
+fn deletion_order(kind: Kind, invocations: Range<usize>, first: usize) -> Vec<Deletion> {
+    let mut order = Vec::new();
+    for (n, j) in invocations.enumerate() {
+        order.push(Deletion::Function(first + n));
+        if matches!(kind, Kind::Rest(_)) && j % BASELINE_EVERY == 0 {
+            order.push(Deletion::Baseline(j / BASELINE_EVERY));
+        }
+    }
+    order
+}
+
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -94,10 +108,8 @@ async fn cold_then_warm(
     out: &mut FunctionRun,
 ) -> Result<(), String> {
     let cold_starts = bench.settings.cold_starts.max(1);
-    bench
-        .scenario
-        .prepare_deletions(kind, 0..cold_starts, 0..0)
-        .await?;
+    let targets: Vec<Deletion> = (0..cold_starts).map(Deletion::Function).collect();
+    bench.scenario.prepare_deletions(kind, &targets).await?;
     let mut index = 0;
     let mut kept = None;
     for cold_start in 0..cold_starts {
@@ -154,7 +166,6 @@ async fn warm(
     // The driver baseline runs after every BASELINE_EVERY-th invocation; the route's commands
     // are compared with it at the middle one.
     let verify_at = n / 2 / BASELINE_EVERY * BASELINE_EVERY;
-    let mut baselines = 0;
     let mut baseline_calls = BTreeMap::<String, u64>::new();
     let mut warm = WarmRun {
         invocations: n,
@@ -172,10 +183,8 @@ async fn warm(
         if j % DELETION_BATCH == 0 {
             let batch = DELETION_BATCH.min(n - j);
             bench.scenario.tidy(kind).await?;
-            bench
-                .scenario
-                .prepare_deletions(kind, index..index + batch, 0..0)
-                .await?;
+            let targets = deletion_order(kind, j..j + batch, index);
+            bench.scenario.prepare_deletions(kind, &targets).await?;
         }
         let payload = bench.scenario.payload(kind, &launch.binary, run, index)?;
         let before = bench.commands.mark();
@@ -192,29 +201,22 @@ async fn warm(
         if let Kind::Rest(route) = kind
             && j % BASELINE_EVERY == 0
         {
-            if baselines % DELETION_BATCH == 0 {
-                bench
-                    .scenario
-                    .prepare_deletions(kind, 0..0, baselines..baselines + DELETION_BATCH)
-                    .await?;
-            }
-            let after_seeding = bench.commands.mark();
+            let before_baseline = bench.commands.mark();
             let aws_before_baseline = bench.aws.snapshot();
             let started = Instant::now();
             route
-                .baseline(bench.scenario, baselines, files_bucket)
+                .baseline(bench.scenario, j / BASELINE_EVERY, files_bucket)
                 .await
-                .map_err(|e| format!("baseline {}: {e}", baselines + 1))?;
+                .map_err(|e| format!("baseline {}: {e}", j / BASELINE_EVERY + 1))?;
             warm.baseline_ms.push(ms(started.elapsed()));
             for (operation, count) in difference(&aws_before_baseline, &bench.aws.snapshot()) {
                 *baseline_calls.entry(operation).or_default() += count;
             }
-            baselines += 1;
             if j == verify_at {
                 let after_baseline = bench.commands.mark();
                 warm.baseline_check = Some(same_commands(
                     bench.commands.between(before, after_route),
-                    bench.commands.between(after_seeding, after_baseline),
+                    bench.commands.between(before_baseline, after_baseline),
                 ));
             }
         }
@@ -304,4 +306,45 @@ async fn hello_run(bench: &Bench<'_>, out: &mut HelloRun) -> Result<(), String> 
     warm.peak_kb = end.peak_kb;
     out.warm = Some(warm);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Route;
+
+    #[test]
+    fn each_baseline_target_is_seeded_right_after_the_invocation_it_follows() {
+        use Deletion::{Baseline, Function};
+        // Warm invocations 50..57 delete the function's targets 55..62; the baselines run
+        // after invocations 52 and 56 (every 4th), the 13th and 14th.
+        let order = deletion_order(Kind::Rest(Route::DeleteTicket), 50..57, 55);
+        assert_eq!(
+            order,
+            [
+                Function(55),
+                Function(56),
+                Function(57),
+                Baseline(13),
+                Function(58),
+                Function(59),
+                Function(60),
+                Function(61),
+                Baseline(14),
+            ]
+        );
+    }
+
+    #[test]
+    fn functions_without_a_baseline_seed_their_own_targets_only() {
+        let order = deletion_order(Kind::NewTicket, 0..3, 0);
+        assert_eq!(
+            order,
+            [
+                Deletion::Function(0),
+                Deletion::Function(1),
+                Deletion::Function(2),
+            ]
+        );
+    }
 }

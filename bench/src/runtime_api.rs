@@ -41,6 +41,8 @@ struct Shared {
     function_arn: String,
     /// The function's timeout: sets each event's deadline.
     timeout: Duration,
+    /// Whether events carry `Lambda-Runtime-Trace-Id`, as Lambda's do.
+    trace_ids: bool,
     first_poll: watch::Sender<Option<Instant>>,
     init_error: watch::Sender<Option<String>>,
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
@@ -58,11 +60,16 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    pub async fn start(function_arn: String, timeout: Duration) -> std::io::Result<Self> {
+    pub async fn start(
+        function_arn: String,
+        timeout: Duration,
+        trace_ids: bool,
+    ) -> std::io::Result<Self> {
         let (events, queue) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             function_arn,
             timeout,
+            trace_ids,
             first_poll: watch::Sender::new(None),
             init_error: watch::Sender::new(None),
             queue: tokio::sync::Mutex::new(queue),
@@ -209,6 +216,9 @@ async fn next(shared: &Shared) -> Answer {
         ),
         ("lambda-runtime-trace-id", trace),
     ] {
+        if name == "lambda-runtime-trace-id" && !shared.trace_ids {
+            continue;
+        }
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);
         }

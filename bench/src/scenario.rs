@@ -158,8 +158,11 @@ pub struct Backends {
     pub database: Database,
     /// Straight to FerretDB: setup and seeding, which no count may include.
     pub direct: Database,
-    /// Through the AWS counting proxy, as the functions reach it.
-    pub aws: Aws,
+    /// The SDK's S3 client as the functions configure it (`shared::aws::config`, path-style
+    /// addressing), through the AWS counting proxy as they reach it: the S3 side of a
+    /// baseline is the same operation done directly with the SDK, as its database side is
+    /// done directly with the driver.
+    pub s3: aws_sdk_s3::Client,
     /// Straight to moto_server.
     pub moto: Aws,
     pub bucket: String,
@@ -429,7 +432,7 @@ impl Route {
     /// What the route does to the database, done directly with the driver (the `j`-th time):
     /// the same commands, in the same order, as `shared::db::Store` sends them for this
     /// request (checked by the bench against what the proxy saw). delete-ticket also lists the
-    /// ticket's files in the bucket, as its file erasure does.
+    /// ticket's files in the bucket with the SDK, as its file erasure does.
     pub async fn baseline(
         self,
         scenario: &Scenario,
@@ -569,12 +572,14 @@ impl Route {
                 if files_bucket {
                     scenario
                         .backends
-                        .aws
-                        .list_objects(
-                            &scenario.backends.bucket,
-                            &shared::files::ticket_prefix(ticket_id),
-                        )
-                        .await?;
+                        .s3
+                        .list_objects_v2()
+                        .bucket(&scenario.backends.bucket)
+                        .prefix(shared::files::ticket_prefix(ticket_id))
+                        .max_keys(1000)
+                        .send()
+                        .await
+                        .map_err(|e| format!("S3 ListObjectsV2: {e}"))?;
                 }
                 found(tickets.find_one(by_id.clone()).await)?;
                 clients
@@ -661,6 +666,13 @@ fn db_error(error: mongodb::error::Error) -> String {
 /// (SQLite) scans and sorts in Go, so a thousand idle documents would slow every command.
 pub const DELETION_BATCH: usize = 50;
 
+/// A deletion target: the one of the function's `i`-th invocation, or of the `j`-th baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deletion {
+    Function(usize),
+    Baseline(usize),
+}
+
 impl Scenario {
     /// Empties the database, creates the indexes (what the deploy-time `migrate` function
     /// does; functions never do) and seeds what the routes read and update: 50 clients, the
@@ -721,28 +733,32 @@ impl Scenario {
         self.insert(TRANSACTIONS, transactions).await
     }
 
-    /// Seeds the targets of the function's deletions `functions` and the baseline's
-    /// `baselines` (delete-client: clients without tickets; delete-ticket: tickets with one
-    /// transaction, listed on their client).
-    pub async fn prepare_deletions(
-        &self,
-        kind: Kind,
-        functions: std::ops::Range<usize>,
-        baselines: std::ops::Range<usize>,
-    ) -> Result<(), String> {
+    /// Seeds deletion targets (delete-client: clients without tickets; delete-ticket:
+    /// tickets with one transaction, listed on their client) in the order given, which must be
+    /// the order they are deleted in. FerretDB's SQLite backend looks a document up by scanning
+    /// its collection in insertion order, so where a target lies decides how long each command
+    /// on it takes: seeded in deletion order, the function's target and the baseline's are
+    /// each the first left of their batch when deleted, and compare like with like.
+    pub async fn prepare_deletions(&self, kind: Kind, order: &[Deletion]) -> Result<(), String> {
         match kind {
             Kind::Rest(Route::DeleteClient) => {
-                let clients = functions
-                    .map(deleted_client)
-                    .chain(baselines.map(baseline_deleted_client))
+                let clients = order
+                    .iter()
+                    .map(|deletion| match *deletion {
+                        Deletion::Function(i) => deleted_client(i),
+                        Deletion::Baseline(j) => baseline_deleted_client(j),
+                    })
                     .map(|identifier| client_doc(&identifier, &[]))
                     .collect();
                 self.insert(CLIENTS, clients).await
             }
             Kind::Rest(Route::DeleteTicket) => {
-                let ids: Vec<i64> = functions
-                    .map(|i| id(DELETED_TICKETS, i))
-                    .chain(baselines.map(|j| id(BASELINE_DELETED_TICKETS, j)))
+                let ids: Vec<i64> = order
+                    .iter()
+                    .map(|deletion| match *deletion {
+                        Deletion::Function(i) => id(DELETED_TICKETS, i),
+                        Deletion::Baseline(j) => id(BASELINE_DELETED_TICKETS, j),
+                    })
                     .collect();
                 if ids.is_empty() {
                     return Ok(());
