@@ -17,11 +17,12 @@
 
 use std::time::Duration;
 
-use crate::config::{ConfigError, keys};
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::config::{ConfigError, keys};
 
 /// SQS refuses more than 10 messages per receive call.
 const MAX_RECEIVE_BATCH: i32 = 10;

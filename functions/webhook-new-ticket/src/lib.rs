@@ -186,7 +186,7 @@ pub async fn claim_and_carry_out<'h>(
 
 /// An action claimed for this delivery, or found carried out by an earlier one.
 #[derive(Debug)]
-pub enum Claimed {
+enum Claimed {
     /// This delivery owns the action; `check_first` when taken over from a delivery that may
     /// have carried it out (the ticket is looked at before acting).
     Mine {
@@ -221,7 +221,7 @@ impl Claimed {
 
 /// Claims the action `name` unless an earlier delivery carried it out. A claim held by a live
 /// delivery is waited for, within the part of `deadline` left for Glassix calls.
-pub async fn claim(
+async fn claim(
     state: &WebhookState,
     ticket_id: i64,
     name: &str,
@@ -268,7 +268,7 @@ fn glassix_deadline(deadline: Deadline) -> Deadline {
 /// Carries the claimed `action` out. A claim taken over from a delivery that may have acted is
 /// checked against the ticket first. After a failure that leaves the call's fate unknown the
 /// claim is kept, never released, so no later delivery posts blindly again.
-pub async fn carry_out(
+async fn carry_out(
     state: &WebhookState,
     ticket_id: i64,
     claimed: Claimed,

@@ -192,14 +192,7 @@ fn ticket_showing(note: Option<&str>) -> serde_json::Value {
 }
 
 async fn ledger_state(store: &Store, action: &str) -> String {
-    let entry = store
-        .database()
-        .collection::<shared::db::bson::Document>(shared::db::documents::WEBHOOK_ACTIONS)
-        .find_one(shared::db::bson::doc! {"_id": format!("{TICKET}:{action}")})
-        .await
-        .expect("find")
-        .expect("a ledger entry");
-    entry.get_str("state").expect("state").to_owned()
+    ledger_entry(store, action).await.expect("a ledger entry")
 }
 
 #[tokio::test]

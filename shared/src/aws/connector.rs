@@ -4,7 +4,6 @@
 //! and Glassix both speak HTTP/1.1): 180 KB of `h2` and a second TLS connector less in
 //! every bootstrap.
 
-use std::fmt;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -45,13 +44,8 @@ impl HttpClient for ReqwestClient {
     }
 }
 
+#[derive(Debug)]
 struct ReqwestConnector(reqwest::Client);
-
-impl fmt::Debug for ReqwestConnector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ReqwestConnector")
-    }
-}
 
 impl HttpConnector for ReqwestConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
