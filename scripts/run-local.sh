@@ -3,10 +3,11 @@
 # Without MONGODB_URI it runs an embedded FerretDB whose data stays in .local/ferretdb/.
 # Configuration: the same environment variables as production (see README.md).
 #
-# Closed tickets are archived inline by the webhook unless ARCHIVE_QUEUE_URL is set. With
-# LOCAL_QUEUE=moto this script starts moto_server, creates an SQS FIFO queue in it and sets
-# ARCHIVE_QUEUE_URL, so the webhook enqueues and the local API's poller runs the archive
-# worker: the production shape, on loopback.
+# Closed tickets go through the archive queue as deployed: the webhook enqueues and the local
+# API's poller runs the archive worker's own handler. The queue is kept in the database (it
+# survives a restart; `local-api dead-letters` lists the jobs that gave up) unless
+# ARCHIVE_QUEUE_URL names an SQS queue. With LOCAL_QUEUE=moto this script starts moto_server,
+# creates an SQS FIFO queue in it and sets ARCHIVE_QUEUE_URL: SQS itself, on loopback.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"

@@ -1,5 +1,6 @@
 //! The credentials a warm function must follow when an operator changes them: the REST API
-//! tokens and the Glassix credentials (whose API secret also keys webhook signatures).
+//! tokens and the Glassix credentials (whose API secret also keys webhook signatures). This
+//! module alone parses their keys, at the cold start (for `Config`) and at every reread.
 //!
 //! They come from the same secret as the rest of the configuration and are read again every
 //! [`RELOAD_EVERY`], so a token removed from the secret stops working within that time on
@@ -7,17 +8,23 @@
 //! the secret, at most once per [`RELOAD_ON_REFUSAL_EVERY`]: a rotated Glassix API secret or
 //! a newly added token works at once, and nobody can make a function call Secrets Manager
 //! more often than that. A failed reread keeps the credentials in hand and tries again after
-//! [`RETRY_FAILED_RELOAD`]. Without a secret (local runs, tests) nothing is reread.
+//! [`RETRY_FAILED_RELOAD`]. Without a secret (local runs, tests) nothing is reread. A reread
+//! parses only the credential keys: a malformed edit of any other key (a budget, a date) is
+//! the next cold start's concern and never holds back a rotation.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
+use url::Url;
 
-use crate::config::{Config, ConfigError, GlassixSettings, fetch_secret};
+use crate::keys;
+use crate::secret::{ConfigError, Sources, fetch_secret, secrets_client, split_list};
+
+const MIN_TOKEN_CHARS: usize = 32;
 
 /// How long a change to the secret may take to reach a warm function.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(5 * 60);
@@ -26,14 +33,17 @@ pub const RELOAD_ON_REFUSAL_EVERY: Duration = Duration::from_secs(60);
 /// When to try again after a reread failed (Secrets Manager unreachable, a malformed edit).
 pub const RETRY_FAILED_RELOAD: Duration = Duration::from_secs(60);
 
-/// The Secrets Manager client every function uses: one per process, on the shared AWS
-/// configuration.
-pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    aws_sdk_secretsmanager::Client::new(crate::aws::sdk_config().await)
+/// Credentials and address of the Glassix workspace the webhooks talk to.
+#[derive(Debug, Clone)]
+pub struct GlassixSettings {
+    pub base_url: Url,
+    pub api_key: SecretString,
+    pub api_secret: SecretString,
+    pub user_name: String,
 }
 
 /// One reading of the credentials.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Credentials {
     api_tokens: Result<Vec<SecretString>, ConfigError>,
     glassix: Result<GlassixSettings, ConfigError>,
@@ -50,11 +60,10 @@ impl Credentials {
         }
     }
 
-    fn of(config: &Config) -> Self {
-        Self::new(
-            config.api_tokens().map(<[_]>::to_vec),
-            config.glassix().cloned(),
-        )
+    /// The credential keys of `sources`, each part checked on its own: a function that needs
+    /// only one of them runs without the other.
+    pub fn from_sources(sources: &Sources<'_>) -> Self {
+        Self::new(api_tokens(sources), glassix_settings(sources))
     }
 
     /// Bearer tokens the REST API accepts.
@@ -97,27 +106,27 @@ impl LiveCredentials {
         Self::with_source(credentials, None)
     }
 
-    /// The configuration's credentials, reread from its secret if it came from one.
-    pub async fn from_config(config: &Config) -> Self {
-        let source = match &config.secret_arn {
+    /// `credentials` as the cold start read them, reread from the secret `arn` if they came
+    /// from one.
+    pub async fn reread_from(credentials: Credentials, arn: Option<&str>) -> Self {
+        let source = match arn {
             Some(arn) => Some(Source {
                 client: secrets_client().await,
-                arn: arn.clone(),
+                arn: arn.to_owned(),
             }),
             None => None,
         };
-        Self::with_source(Credentials::of(config), source)
+        Self::with_source(credentials, source)
     }
 
-    /// Credentials read from the secret `arn` through `client` (tests point it at moto), on
-    /// top of `config` as the environment gives it.
+    /// `credentials`, reread from the secret `arn` through `client` (tests point it at moto).
     pub fn from_secret(
-        config: &Config,
+        credentials: Credentials,
         client: aws_sdk_secretsmanager::Client,
         arn: impl Into<String>,
     ) -> Self {
         Self::with_source(
-            Credentials::of(config),
+            credentials,
             Some(Source {
                 client,
                 arn: arn.into(),
@@ -189,15 +198,14 @@ impl LiveCredentials {
             return false;
         };
         self.reloads.fetch_add(1, Ordering::Relaxed);
-        let read = async {
-            let secret = fetch_secret(&source.client, &source.arn).await?;
-            let env: HashMap<String, String> = std::env::vars().collect();
-            Config::from_sources(&env, &secret)
-        };
-        match read.await {
-            Ok(config) => {
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
-                    Arc::new(Credentials::of(&config));
+        match fetch_secret(&source.client, &source.arn).await {
+            Ok(secret) => {
+                let env: HashMap<String, String> = std::env::vars().collect();
+                let credentials = Credentials::from_sources(&Sources {
+                    env: &env,
+                    secret: &secret,
+                });
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(credentials);
                 self.schedule_mut().next_due = Instant::now() + self.reload_every;
                 tracing::info!("credentials reread from the secret");
                 true
@@ -222,4 +230,78 @@ impl LiveCredentials {
     fn schedule_mut(&self) -> std::sync::MutexGuard<'_, Schedule> {
         self.schedule.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn glassix_settings(sources: &Sources<'_>) -> Result<GlassixSettings, ConfigError> {
+    let get = |key: &'static str| sources.get(key);
+    let require = |key: &'static str| sources.require(key);
+    let base_url = match get(keys::GLASSIX_BASE_URL) {
+        Some(url) => parse_base_url(keys::GLASSIX_BASE_URL, url)?,
+        None => {
+            let workspace = require(keys::GLASSIX_WORKSPACE)?;
+            if !workspace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(ConfigError::Malformed {
+                    key: keys::GLASSIX_WORKSPACE,
+                    reason: "expected letters, digits and dashes only".into(),
+                });
+            }
+            parse_base_url(
+                keys::GLASSIX_WORKSPACE,
+                &format!("https://{workspace}.glassix.com/api/v1.2"),
+            )?
+        }
+    };
+    Ok(GlassixSettings {
+        base_url,
+        api_key: SecretString::from(require(keys::GLASSIX_API_KEY)?.to_owned()),
+        api_secret: SecretString::from(require(keys::GLASSIX_API_SECRET)?.to_owned()),
+        user_name: require(keys::GLASSIX_USER_NAME)?.to_owned(),
+    })
+}
+
+fn api_tokens(sources: &Sources<'_>) -> Result<Vec<SecretString>, ConfigError> {
+    let tokens: Vec<SecretString> = sources
+        .get(keys::API_TOKENS)
+        .ok_or(ConfigError::Missing(keys::API_TOKENS))
+        .map(split_list)?
+        .into_iter()
+        .map(SecretString::from)
+        .collect();
+    if tokens.is_empty() {
+        return Err(ConfigError::Missing(keys::API_TOKENS));
+    }
+    // 32 characters: a token guessed or brute-forced through the API stays out of reach.
+    if tokens
+        .iter()
+        .any(|t| t.expose_secret().chars().count() < MIN_TOKEN_CHARS)
+    {
+        return Err(ConfigError::Malformed {
+            key: keys::API_TOKENS,
+            reason: format!("every token must be at least {MIN_TOKEN_CHARS} characters"),
+        });
+    }
+    Ok(tokens)
+}
+
+/// A base URL always ends in `/` so that relative joins keep its path (`/api/v1.2/`).
+fn parse_base_url(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let with_slash = if raw.ends_with('/') {
+        raw.to_owned()
+    } else {
+        format!("{raw}/")
+    };
+    let url = Url::parse(&with_slash).map_err(|e| ConfigError::Malformed {
+        key,
+        reason: e.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::Malformed {
+            key,
+            reason: "expected an http(s) URL".into(),
+        });
+    }
+    Ok(url)
 }

@@ -103,9 +103,52 @@ impl ErrorBody {
     }
 }
 
+/// A dependency's failure: worth retrying later (503) when `transient`, else a fault that would
+/// repeat (500), so that nobody is told to retry what cannot succeed.
+fn dependency_failed(transient: bool, detail: String) -> AppError {
+    if transient {
+        AppError::Unavailable(detail)
+    } else {
+        AppError::Internal(detail)
+    }
+}
+
 impl From<crate::config::ConfigError> for AppError {
     fn from(error: crate::config::ConfigError) -> Self {
         Self::Internal(error.to_string())
+    }
+}
+
+impl From<crate::files::FileError> for AppError {
+    fn from(error: crate::files::FileError) -> Self {
+        dependency_failed(error.is_transient(), format!("file store: {error}"))
+    }
+}
+
+impl From<crate::queue::QueueError> for AppError {
+    fn from(error: crate::queue::QueueError) -> Self {
+        dependency_failed(error.is_transient(), format!("archive queue: {error}"))
+    }
+}
+
+impl From<crate::glassix::GlassixError> for AppError {
+    fn from(error: crate::glassix::GlassixError) -> Self {
+        dependency_failed(error.is_transient(), format!("Glassix: {error}"))
+    }
+}
+
+impl AppError {
+    /// Glassix failed at `action`: as `From<GlassixError>`, with the action named.
+    pub fn glassix(action: &str, error: &crate::glassix::GlassixError) -> Self {
+        dependency_failed(
+            error.is_transient(),
+            format!("Glassix {action} failed: {error}"),
+        )
+    }
+
+    /// `what` did not answer before the work's deadline: retry later.
+    pub fn deadline(what: &str) -> Self {
+        Self::Unavailable(format!("{what} did not answer before the deadline"))
     }
 }
 
@@ -133,6 +176,65 @@ mod tests {
             "name is longer than 200 characters"
         );
         assert_eq!(error.detail(), None);
+    }
+
+    #[test]
+    fn a_dependency_failure_is_retryable_only_when_it_is_transient() {
+        use crate::files::FileError;
+        use crate::glassix::GlassixError;
+        use crate::queue::QueueError;
+        let cases: [(AppError, StatusCode); 8] = [
+            (
+                FileError::ChecksumMismatch.into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                FileError::InvalidKey("empty").into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                FileError::S3 {
+                    operation: "PutObject",
+                    reason: "timeout".into(),
+                    transient: true,
+                }
+                .into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                QueueError::Sqs {
+                    operation: "SendMessage",
+                    reason: "service error AWS.SimpleQueueService.NonExistentQueue".into(),
+                    transient: false,
+                }
+                .into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                QueueError::Sqs {
+                    operation: "SendMessage",
+                    reason: "dispatch failure".into(),
+                    transient: true,
+                }
+                .into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                GlassixError::Decode("not JSON".into()).into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                GlassixError::DeadlineExceeded { last: "503".into() }.into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                AppError::glassix("scramble", &GlassixError::TooLarge { limit: 10 }),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{:?}", error.detail());
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use crate::db::StoreError;
 use crate::error::AppError;
-use crate::glassix::{Deadline, GlassixError};
+use crate::glassix::Deadline;
 
 /// What happened to one change or job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,20 +18,41 @@ pub enum Outcome {
     Duplicate(&'static str),
 }
 
+impl Outcome {
+    /// `processed`, `ignored` or `duplicate`, as webhook answers and logs say it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Processed(_) => "processed",
+            Self::Ignored(_) => "ignored",
+            Self::Duplicate(_) => "duplicate",
+        }
+    }
+
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Processed(reason) | Self::Ignored(reason) | Self::Duplicate(reason) => reason,
+        }
+    }
+}
+
 /// Runs a database operation within the work's deadline.
 pub async fn within_deadline<T>(
     deadline: Deadline,
     operation: impl Future<Output = Result<T, StoreError>>,
 ) -> Result<T, AppError> {
-    match tokio::time::timeout_at(deadline, operation).await {
-        Ok(result) => result.map_err(AppError::from),
-        Err(_) => Err(AppError::Unavailable(
-            "database did not answer before the deadline".into(),
-        )),
-    }
+    within(deadline, "database", operation).await
 }
 
-/// A Glassix failure: retry later (a 5xx for a webhook, a failed message for the worker).
-pub fn glassix_unavailable(action: &str, error: &GlassixError) -> AppError {
-    AppError::Unavailable(format!("Glassix {action} failed: {error}"))
+/// Runs a call to `what` (the database, the file store, the queue) within the work's
+/// deadline: a call that does not answer by then fails the work cleanly (503, retried)
+/// instead of running into the function's timeout.
+pub async fn within<T, E: Into<AppError>>(
+    deadline: Deadline,
+    what: &str,
+    operation: impl Future<Output = Result<T, E>>,
+) -> Result<T, AppError> {
+    match tokio::time::timeout_at(deadline, operation).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(AppError::deadline(what)),
+    }
 }

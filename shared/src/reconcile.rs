@@ -4,7 +4,7 @@
 //! archived nor scrambled. Each run lists closed tickets window by window (`GET /tickets/list`,
 //! at most one calendar month per request, 100 per page, following `paging.next`) and hands
 //! every one that is closed, not scrambled and not archived-and-scrambled here to the archive
-//! job: the same queue (or inline job) the webhook feeds.
+//! queue, the same queue the webhook feeds.
 //!
 //! A checkpoint in MongoDB holds the end of the last window fully done and the page where the
 //! open window resumes; it moves only after a page is fully handled, so a run cut anywhere
@@ -13,22 +13,20 @@
 //! FIFO group keep a job from running twice at once.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Months, Utc};
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::archive::Archiver;
 use crate::dates::{to_bson, to_chrono};
 use crate::db::Store;
 use crate::db::checkpoints::{CLOSED_TICKETS, Checkpoint, OpenWindow};
 use crate::error::AppError;
 use crate::glassix::models::ListedTicket;
 use crate::glassix::{Deadline, GlassixClient, ListPage, TicketState};
-use crate::job::{Outcome, glassix_unavailable, within_deadline};
-use crate::queue::{ArchiveJob, ArchiveQueue};
+use crate::job::{within, within_deadline};
+use crate::queue::{ArchiveJob, JobQueue};
 
 /// How far back the first run starts unless `RECONCILE_SINCE` says otherwise.
 const FIRST_RUN_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::days(7);
@@ -36,90 +34,18 @@ const FIRST_RUN_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::days(7);
 const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// A `paging.next` URL is honoured for 24 hours; an older one is not tried.
 const NEXT_PAGE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(23);
-/// A page is not started with less time than this left: one page of inline jobs takes time.
+/// A page is not started with less time than this left: listing it and queueing its tickets.
 const PAGE_RESERVE: Duration = Duration::from_secs(10);
-/// An inline archive job gets at most this long.
-const INLINE_JOB_TIME: Duration = Duration::from_secs(60);
 
-pub struct Reconciler<'a, H> {
+pub struct Reconciler<'a, Q> {
     pub store: &'a Store,
     pub glassix: &'a GlassixClient,
     /// Where each ticket to archive goes.
-    pub hand_off: H,
+    pub queue: &'a Q,
     /// First run's start.
     pub since: Option<DateTime<Utc>>,
     /// List what would be archived; change nothing (no job, no checkpoint).
     pub dry_run: bool,
-}
-
-/// A state reconciliation runs on.
-pub trait Reconciles {
-    fn reconciler(&self) -> Reconciler<'_, impl HandOff>;
-}
-
-/// Where a closed ticket that is not archived goes: the archive queue (the deployed function,
-/// which so links no archive job), or the job itself, run inline (`local-api` without a queue).
-pub trait HandOff {
-    /// Hands `ticket_id`, listed in `window`, to the archive.
-    fn hand_off(
-        &self,
-        ticket_id: i64,
-        window: &OpenWindow,
-        deadline: Deadline,
-    ) -> impl Future<Output = Result<Decision, AppError>>;
-}
-
-impl HandOff for &ArchiveQueue {
-    async fn hand_off(
-        &self,
-        ticket_id: i64,
-        window: &OpenWindow,
-        _deadline: Deadline,
-    ) -> Result<Decision, AppError> {
-        // One job per ticket and window: a page listed again after a failure is deduplicated
-        // by SQS within its 5 minutes.
-        let delivery = format!("reconcile:{}:{}", window.since, window.until);
-        self.enqueue(&ArchiveJob { ticket_id }, delivery.as_bytes())
-            .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        Ok(Decision::HandedToArchive)
-    }
-}
-
-impl HandOff for Archiver<'_> {
-    async fn hand_off(
-        &self,
-        ticket_id: i64,
-        _window: &OpenWindow,
-        deadline: Deadline,
-    ) -> Result<Decision, AppError> {
-        let job_deadline = deadline.min(Instant::now() + INLINE_JOB_TIME);
-        match self.run(ticket_id, job_deadline).await? {
-            Outcome::Processed(_) => Ok(Decision::HandedToArchive),
-            Outcome::Duplicate(_) => Ok(Decision::AlreadyDone),
-            Outcome::Ignored(reason) => Ok(Decision::Skipped(reason)),
-        }
-    }
-}
-
-/// The queue when there is one, else the inline job (`local-api` and the tests).
-pub enum QueueOrInline<'a> {
-    Queue(&'a ArchiveQueue),
-    Inline(Archiver<'a>),
-}
-
-impl HandOff for QueueOrInline<'_> {
-    async fn hand_off(
-        &self,
-        ticket_id: i64,
-        window: &OpenWindow,
-        deadline: Deadline,
-    ) -> Result<Decision, AppError> {
-        match self {
-            Self::Queue(queue) => queue.hand_off(ticket_id, window, deadline).await,
-            Self::Inline(archiver) => archiver.hand_off(ticket_id, window, deadline).await,
-        }
-    }
 }
 
 /// One run, as logged (one JSON line, no personal data: ticket ids and counts only).
@@ -129,7 +55,7 @@ pub struct Report {
     pub dry_run: bool,
     pub seen: u64,
     pub already_done: u64,
-    /// Queued, or (inline) archived and scrambled.
+    /// Queued for the archive job.
     pub handed_to_archive: u64,
     pub skipped: BTreeMap<&'static str, u64>,
     pub pages: u64,
@@ -142,7 +68,7 @@ pub struct Report {
     pub stopped: &'static str,
 }
 
-impl<H: HandOff> Reconciler<'_, H> {
+impl<Q: JobQueue> Reconciler<'_, Q> {
     /// One run, reported in one JSON log line (ids and counts only). A run that fails is
     /// reported as `failed`: the next one resumes from the checkpoint.
     pub async fn run_and_report(&self, now: DateTime<Utc>, deadline: Deadline) -> Report {
@@ -212,7 +138,7 @@ impl<H: HandOff> Reconciler<'_, H> {
                 Err(error) => {
                     // The next run lists this page again.
                     self.keep(&checkpoint, Some(window), deadline).await?;
-                    let error = glassix_unavailable("list tickets", &error);
+                    let error = AppError::glassix("list tickets", &error);
                     tracing::warn!(
                         detail = error.detail().unwrap_or_default(),
                         "reconciliation could not list a page; the next run resumes there"
@@ -297,7 +223,15 @@ impl<H: HandOff> Reconciler<'_, H> {
             tracing::info!(ticket_id = ticket.id, "dry run: would archive");
             return Ok(Decision::WouldArchive);
         }
-        self.hand_off.hand_off(ticket.id, window, deadline).await
+        // One job per ticket and window: a page listed again after a failure is deduplicated
+        // by the queue within its 5 minutes.
+        let delivery = format!("reconcile:{}:{}", window.since, window.until);
+        let job = ArchiveJob {
+            ticket_id: ticket.id,
+        };
+        let queued = self.queue.enqueue(&job, delivery.as_bytes());
+        within(deadline, "archive queue", queued).await?;
+        Ok(Decision::HandedToArchive)
     }
 
     /// Saves the checkpoint (with `window` as the open one, when given); a dry run saves

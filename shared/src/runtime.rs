@@ -1,13 +1,13 @@
-//! The entry points of the Lambda binaries: `run_rest` for REST routes, `run` for webhooks,
-//! `run_without_config` for the viewer, `run_event` for the SQS worker and the schedule,
-//! `run_fallible_event` for the deploy-time migration.
+//! The entry points of the Lambda binaries, three in all: [`run_rest`] for REST routes,
+//! [`run_http`] for the other HTTP functions (webhooks, the viewer) and [`run_event`] for the
+//! SQS worker, the schedule and the deploy-time migration. Each sets up logging, builds its
+//! state once per cold start ([`from_config`]) and serves every invocation with it.
 //!
 //! Every Lambda `main` runs these on tokio's current-thread runtime: Lambda hands a process one
-//! event at a time, so worker threads would only add their stacks, their allocator arenas and
-//! their start to each cold start (the hello-world floor of the benchmark: peak RSS 4.8 →
-//! 3.8 MB, warm p50 0.31 → 0.23 ms). Concurrency within an event (`tokio::join!`, the
-//! driver's background tasks) is unaffected. `local-api` serves many requests at once and
-//! keeps the multi-threaded runtime.
+//! event at a time, so worker threads would only add their stacks, allocator arenas and start
+//! time to each cold start. Concurrency within an event (`tokio::join!`, the driver's
+//! background tasks) is unaffected. `local-api` serves many requests at once and keeps the
+//! multi-threaded runtime.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,56 +28,31 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::response::error_response;
 use crate::rest::{RestHandler, serve};
-use crate::state::ApiState;
+use crate::state::{ApiState, FromConfig, RouteFiles};
 
-/// Runs a REST route: the bearer token is checked before `handler` sees a request.
-pub async fn run_rest(handler: RestHandler) -> Result<(), lambda_http::Error> {
-    run(ApiState::without_files, move |state, request| {
-        serve(state, request, handler)
-    })
-    .await
-}
-
-/// [`run_rest`] for a route that serves or erases archived files (`ApiState::files`).
-pub async fn run_rest_with_files(handler: RestHandler) -> Result<(), lambda_http::Error> {
-    run(ApiState::from_config, move |state, request| {
+/// Runs a REST route: the bearer token is checked before `handler` sees a request. The
+/// route's type says whether it has the archived files (`ApiState<FileStore>`).
+pub async fn run_rest<F: RouteFiles>(handler: RestHandler<F>) -> Result<(), lambda_http::Error> {
+    run_http(from_config::<ApiState<F>>(), move |state, request| {
         serve(state, request, handler)
     })
     .await
 }
 
 /// Sets up tracing (JSON when the Lambda log format says so), builds the state once per cold
-/// start, then serves every request with `handler`.
-pub async fn run<S, Init, InitFut, Handler, Fut>(
-    init: Init,
+/// start with `init` (usually [`from_config`]), then serves every request with `handler`.
+pub async fn run_http<S, Handler, Fut>(
+    init: impl Future<Output = Result<S, AppError>>,
     handler: Handler,
 ) -> Result<(), lambda_http::Error>
 where
     S: Send + Sync + 'static,
-    Init: FnOnce(Config) -> InitFut,
-    InitFut: Future<Output = Result<S, AppError>>,
     Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     init_logging();
     let state = cold_start(init).await?;
     serve_http(state, handler).await
-}
-
-/// Runs an HTTP function that needs no configuration (the viewer: embedded files only):
-/// `state` is built by the caller, then every request is served with `handler`, with the
-/// same logging and body checks as [`run`].
-pub async fn run_without_config<S, Handler, Fut>(
-    state: S,
-    handler: Handler,
-) -> Result<(), lambda_http::Error>
-where
-    S: Send + Sync + 'static,
-    Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
-{
-    init_logging();
-    serve_http(Box::leak(Box::new(state)), handler).await
 }
 
 async fn serve_http<S, Handler, Fut>(
@@ -203,46 +178,46 @@ fn api_gateway_response(response: Response<Body>) -> Box<ApiGatewayV2httpRespons
 /// and giving back a ticket lock.
 const EVENT_RESERVE: Duration = Duration::from_secs(3);
 
-/// Runs an event function (the SQS worker): `handler` gets the event and the instant by which
-/// it must be done, taken from the invocation's own deadline.
-pub async fn run_event<S, E, R, Init, InitFut, Handler, Fut>(
-    init: Init,
-    handler: Handler,
-) -> Result<(), lambda_runtime::Error>
-where
-    S: Send + Sync + 'static,
-    E: DeserializeOwned,
-    R: Serialize,
-    Init: FnOnce(Config) -> InitFut,
-    InitFut: Future<Output = Result<S, AppError>>,
-    Handler: Fn(&'static S, E, crate::glassix::Deadline) -> Fut,
-    Fut: Future<Output = R>,
-{
-    run_fallible_event(init, move |state, event, deadline| {
-        let response = handler(state, event, deadline);
-        async move { Ok::<_, String>(response.await) }
-    })
-    .await
+/// What an event handler's answer becomes: the response Lambda records, or an error that
+/// fails the invocation so that Lambda retries it. An error's text is what Lambda records: it
+/// must name no secret or personal data.
+pub trait EventAnswer {
+    type Response: Serialize;
+    fn into_result(self) -> Result<Self::Response, String>;
 }
 
-/// [`run_event`] for a handler whose `Err` must fail the invocation, so that Lambda retries
-/// it (the migration, when CloudFormation could not be told its outcome). The error's text is
-/// what Lambda records: it must name no secret or personal data.
-pub async fn run_fallible_event<S, E, R, Init, InitFut, Handler, Fut>(
-    init: Init,
-    handler: Handler,
-) -> Result<(), lambda_runtime::Error>
+impl<R: Serialize> EventAnswer for Result<R, String> {
+    type Response = R;
+    fn into_result(self) -> Result<R, String> {
+        self
+    }
+}
+
+impl EventAnswer for aws_lambda_events::sqs::SqsBatchResponse {
+    type Response = Self;
+    fn into_result(self) -> Result<Self, String> {
+        Ok(self)
+    }
+}
+
+impl EventAnswer for crate::reconcile::Report {
+    type Response = Self;
+    fn into_result(self) -> Result<Self, String> {
+        Ok(self)
+    }
+}
+
+/// Runs an event function (the SQS worker, the schedule, the migration): `handler` gets the
+/// event and the instant by which it must be done, taken from the invocation's own deadline.
+pub async fn run_event<S, E, Handler, Fut>(handler: Handler) -> Result<(), lambda_runtime::Error>
 where
-    S: Send + Sync + 'static,
+    S: FromConfig,
     E: DeserializeOwned,
-    R: Serialize,
-    Init: FnOnce(Config) -> InitFut,
-    InitFut: Future<Output = Result<S, AppError>>,
     Handler: Fn(&'static S, E, crate::glassix::Deadline) -> Fut,
-    Fut: Future<Output = Result<R, String>>,
+    Fut: Future<Output: EventAnswer>,
 {
     init_logging();
-    let state = cold_start(init).await?;
+    let state = cold_start(from_config::<S>()).await?;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| {
         let left = event
             .context
@@ -251,7 +226,12 @@ where
             .unwrap_or_default()
             .saturating_sub(EVENT_RESERVE);
         let response = handler(state, event.payload, tokio::time::Instant::now() + left);
-        async move { response.await.map_err(lambda_runtime::Error::from) }
+        async move {
+            response
+                .await
+                .into_result()
+                .map_err(lambda_runtime::Error::from)
+        }
     }))
     .await
 }
@@ -289,18 +269,21 @@ pub fn init_logging() {
     };
 }
 
-/// Loads the configuration and builds the state, kept for the life of the process.
-async fn cold_start<S, Init, InitFut>(init: Init) -> Result<&'static S, AppError>
-where
-    S: 'static,
-    Init: FnOnce(Config) -> InitFut,
-    InitFut: Future<Output = Result<S, AppError>>,
-{
+/// Loads the configuration and builds the state `S` from it.
+pub async fn from_config<S: FromConfig>() -> Result<S, AppError> {
     let config = Config::load().await.inspect_err(|error| {
         tracing::error!(error = %error, "configuration is incomplete");
     })?;
-    let state = init(config).await.inspect_err(|error| {
+    S::from_config(config).await
+}
+
+/// Builds the state, kept for the life of the process.
+async fn cold_start<S: 'static>(
+    init: impl Future<Output = Result<S, AppError>>,
+) -> Result<&'static S, AppError> {
+    let state = init.await.inspect_err(|error| {
         tracing::error!(
+            code = error.code(),
             detail = error.detail().unwrap_or_default(),
             "cold start failed"
         );

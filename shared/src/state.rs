@@ -1,5 +1,18 @@
-//! What a function builds once per cold start and reuses while warm.
+//! What a function builds once per cold start and reuses while warm: one state type per kind of
+//! function, holding exactly what that kind needs, so a function cannot be wired without it.
+//!
+//! | kind | state |
+//! | --- | --- |
+//! | REST route | [`ApiState`] (`ApiState<FileStore>` for routes that serve or erase files) |
+//! | new-ticket webhook | [`NewTicketState`] |
+//! | state-change webhook | [`ClosingState`] (queues every closed ticket) |
+//! | archive worker | [`WorkerState`] |
+//! | reconciliation | [`ReconcileState`] (queues every ticket it finds) |
+//!
+//! The queueing states are generic over the queue ([`JobQueue`]): deployed it is SQS, so those
+//! bootstraps link no local queue; `local-api` picks SQS or the database-backed queue.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,30 +25,52 @@ use crate::db::Store;
 use crate::error::AppError;
 use crate::files::FileStore;
 use crate::glassix::GlassixClient;
-use crate::queue::ArchiveQueue;
-use crate::reconcile::{HandOff, QueueOrInline, Reconciler, Reconciles};
+use crate::queue::{JobQueue, SqsQueue};
+use crate::reconcile::Reconciler;
+
+/// A state built from the configuration at a cold start.
+pub trait FromConfig: Sized + Send + Sync + 'static {
+    fn from_config(config: Config) -> impl Future<Output = Result<Self, AppError>>;
+}
+
+/// What a REST route has besides the database and the tokens: nothing ([`NoFiles`]), or the
+/// archived files ([`FileStore`]: served by the attachment route, erased with their tickets).
+/// Only the routes declared over `ApiState<FileStore>` build (and link) a file store.
+pub trait RouteFiles: Sized + Send + Sync + 'static {
+    fn from_config(config: &Config) -> impl Future<Output = Self>;
+}
+
+/// The files of a route that never touches archived files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFiles;
+
+impl RouteFiles for NoFiles {
+    async fn from_config(_: &Config) -> Self {
+        NoFiles
+    }
+}
+
+impl RouteFiles for FileStore {
+    async fn from_config(config: &Config) -> Self {
+        FileStore::from_config(config).await
+    }
+}
 
 /// State of the REST functions.
-pub struct ApiState {
+pub struct ApiState<F = NoFiles> {
     pub store: Store,
     /// The bearer tokens, among them; reread while warm.
     pub credentials: Arc<LiveCredentials>,
-    /// Archived attachment files: served by the attachment route, erased with their tickets.
-    /// Only the functions that do either have it (`runtime::run_rest_with_files`): the others
-    /// link no S3 client.
-    pub files: Option<FileStore>,
+    pub files: F,
 }
 
-impl ApiState {
+impl<F> ApiState<F> {
     /// Requires a bearer token from `API_TOKENS` (401 otherwise). A token the current list
     /// refuses may have just been added: the list is reread (at most once a minute) and
     /// asked once more.
     pub async fn authorize(&self, request: &lambda_http::Request) -> Result<(), AppError> {
         let check = |credentials: &Credentials| {
-            let tokens = credentials
-                .api_tokens()
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            crate::auth::require_bearer(request, tokens)
+            crate::auth::require_bearer(request, credentials.api_tokens()?)
         };
         match check(&*self.credentials.current().await) {
             Err(AppError::Unauthorized) if self.credentials.reload_after_refusal().await => {
@@ -45,45 +80,44 @@ impl ApiState {
         }
     }
 
+    /// The same database and tokens with other files (`local-api` serves every route from
+    /// one set of clients).
+    pub fn with_files<G>(&self, files: G) -> ApiState<G> {
+        ApiState {
+            store: self.store.clone(),
+            credentials: self.credentials.clone(),
+            files,
+        }
+    }
+}
+
+impl ApiState<FileStore> {
     /// Erases every archived file of a ticket (before the ticket itself, so that a retry
     /// after a failure half-way still finds the ticket and finishes the erasure).
     pub async fn erase_ticket_files(&self, ticket_id: i64) -> Result<(), AppError> {
         let erased = self
-            .files()?
+            .files
             .delete_prefix(&crate::files::ticket_prefix(ticket_id))
-            .await
-            .map_err(|e| AppError::Unavailable(format!("file store: {e}")))?;
+            .await?;
         tracing::info!(ticket_id, files = erased, "archived files erased");
         Ok(())
     }
+}
 
-    /// The file store, for the functions built with one.
-    pub fn files(&self) -> Result<&FileStore, AppError> {
-        self.files
-            .as_ref()
-            .ok_or_else(|| AppError::Internal("this function has no file store".into()))
-    }
-
-    /// The state of a route that serves or erases archived files.
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let mut state = Self::without_files(config.clone()).await?;
-        state.files = Some(FileStore::from_config(&config).await);
-        Ok(state)
-    }
-
-    /// The state of a route that never touches archived files.
-    pub async fn without_files(config: Config) -> Result<Self, AppError> {
-        config.api_tokens()?;
+impl<F: RouteFiles> FromConfig for ApiState<F> {
+    async fn from_config(config: Config) -> Result<Self, AppError> {
+        config.credentials.api_tokens()?;
         Ok(Self {
             store: connect(&config).await?,
-            credentials: Arc::new(LiveCredentials::from_config(&config).await),
-            files: None,
+            files: F::from_config(&config).await,
+            credentials: Arc::new(config.live_credentials().await),
         })
     }
 }
 
-/// State of the webhook functions.
-pub struct WebhookState {
+/// State of the new-ticket webhook: the database (the client's history, the claim ledger) and
+/// Glassix (tags and note).
+pub struct NewTicketState {
     pub store: Store,
     pub glassix: GlassixClient,
     /// The Glassix credentials, among them the API secret that keys the webhook signatures;
@@ -92,71 +126,57 @@ pub struct WebhookState {
     /// Time allowed for one delivery; Glassix gives its retries 5 s.
     pub budget: Duration,
     pub new_ticket_tags: Vec<String>,
-    /// Where closed tickets go to be archived; `None` runs the archive job inline.
-    pub archive_queue: Option<ArchiveQueue>,
-    /// Where the inline archive job keeps attachment files.
-    pub files: FileStore,
 }
 
-impl WebhookState {
-    /// The archive job over this state (the inline mode).
-    pub fn archiver(&self) -> Archiver<'_> {
-        Archiver::new(&self.store, &self.glassix, &self.files)
-    }
-
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        // What the inline archive job needs is the worker's state.
-        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
+impl FromConfig for NewTicketState {
+    async fn from_config(config: Config) -> Result<Self, AppError> {
+        let credentials = Arc::new(config.live_credentials().await);
         Ok(Self {
             store: connect(&config).await?,
             glassix: glassix_client(&config, credentials.clone())?,
-            files: FileStore::from_config(&config).await,
             credentials,
             budget: config.webhook_budget,
             new_ticket_tags: config.new_ticket_tags.clone(),
-            archive_queue: ArchiveQueue::from_config(&config).await,
-        })
-    }
-
-    /// The state of the new-ticket webhook, which never archives: no queue, and no file store
-    /// beyond a handle to a local folder it never opens, so it links no SQS or S3 client.
-    pub async fn for_new_tickets(config: Config) -> Result<Self, AppError> {
-        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
-        Ok(Self {
-            store: connect(&config).await?,
-            glassix: glassix_client(&config, credentials.clone())?,
-            files: FileStore::local(crate::files::DEFAULT_DIR),
-            credentials,
-            budget: config.webhook_budget,
-            new_ticket_tags: config.new_ticket_tags.clone(),
-            archive_queue: None,
         })
     }
 }
 
-/// State of the deployed state-change webhook, which only queues: it checks each delivery's
-/// signature and sends one job per closed ticket to SQS. No database, Glassix or file store:
-/// its bootstrap links no MongoDB driver, HTTP client for Glassix or S3 client. The inline
-/// archive job (no queue) is `local-api`'s, on [`WebhookState`].
-pub struct QueueingState {
+/// State of the state-change webhook, which only queues: it checks each delivery's signature
+/// and sends one job per closed ticket to the archive queue. Deployed (on SQS) its bootstrap
+/// links no MongoDB driver, Glassix client or S3 client.
+pub struct ClosingState<Q> {
     /// The Glassix credentials, among them the API secret that keys the webhook signatures;
     /// reread while warm.
     pub credentials: Arc<LiveCredentials>,
     /// Time allowed for one delivery; Glassix gives its retries 5 s.
     pub budget: Duration,
-    pub archive_queue: ArchiveQueue,
+    pub queue: Q,
 }
 
-impl QueueingState {
-    /// Requires `ARCHIVE_QUEUE_URL`: without a queue the deployed function has nowhere to put
-    /// a closed ticket, and a cold start that fails says so in the log.
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let archive_queue = ArchiveQueue::required(&config).await?;
-        Ok(Self {
-            credentials: Arc::new(LiveCredentials::from_config(&config).await),
+impl<Q> ClosingState<Q> {
+    pub async fn with_queue(config: &Config, queue: Q) -> Self {
+        Self {
+            credentials: Arc::new(config.live_credentials().await),
             budget: config.webhook_budget,
-            archive_queue,
-        })
+            queue,
+        }
+    }
+
+    /// The same webhook on another queue (`local-api` wraps the one it picked).
+    pub fn map_queue<R>(self, wrap: impl FnOnce(Q) -> R) -> ClosingState<R> {
+        ClosingState {
+            credentials: self.credentials,
+            budget: self.budget,
+            queue: wrap(self.queue),
+        }
+    }
+}
+
+impl FromConfig for ClosingState<SqsQueue> {
+    /// Requires `ARCHIVE_QUEUE_URL`.
+    async fn from_config(config: Config) -> Result<Self, AppError> {
+        let queue = SqsQueue::from_config(&config).await?;
+        Ok(Self::with_queue(&config, queue).await)
     }
 }
 
@@ -172,9 +192,11 @@ impl WorkerState {
     pub fn archiver(&self) -> Archiver<'_> {
         Archiver::new(&self.store, &self.glassix, &self.files)
     }
+}
 
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
+impl FromConfig for WorkerState {
+    async fn from_config(config: Config) -> Result<Self, AppError> {
+        let credentials = Arc::new(config.live_credentials().await);
         Ok(Self {
             store: connect(&config).await?,
             glassix: glassix_client(&config, credentials)?,
@@ -183,12 +205,54 @@ impl WorkerState {
     }
 }
 
+/// State of the scheduled reconciliation: the database (checkpoint, what is archived), Glassix
+/// (the list of closed tickets) and the archive queue. No file store and no archive job:
+/// deployed, its bootstrap links no S3 client.
+pub struct ReconcileState<Q> {
+    pub store: Store,
+    pub glassix: GlassixClient,
+    pub queue: Q,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub dry_run: bool,
+}
+
+impl<Q: JobQueue> ReconcileState<Q> {
+    pub async fn with_queue(config: &Config, queue: Q) -> Result<Self, AppError> {
+        let credentials = Arc::new(config.live_credentials().await);
+        Ok(Self {
+            store: connect(config).await?,
+            glassix: glassix_client(config, credentials)?,
+            queue,
+            since: config.reconcile_since,
+            dry_run: config.reconcile_dry_run,
+        })
+    }
+
+    pub fn reconciler(&self) -> Reconciler<'_, Q> {
+        Reconciler {
+            store: &self.store,
+            glassix: &self.glassix,
+            queue: &self.queue,
+            since: self.since,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+impl FromConfig for ReconcileState<SqsQueue> {
+    /// Requires `ARCHIVE_QUEUE_URL`.
+    async fn from_config(config: Config) -> Result<Self, AppError> {
+        let queue = SqsQueue::from_config(&config).await?;
+        Self::with_queue(&config, queue).await
+    }
+}
+
 /// A Glassix client that fetches its tokens with the current `credentials`.
-fn glassix_client(
+pub fn glassix_client(
     config: &Config,
     credentials: Arc<LiveCredentials>,
 ) -> Result<GlassixClient, AppError> {
-    Ok(GlassixClient::new(config.glassix()?.clone())
+    Ok(GlassixClient::new(config.credentials.glassix()?.clone())
         .map_err(|e| AppError::Internal(format!("HTTP client: {e}")))?
         .with_live_credentials(credentials))
 }
@@ -196,78 +260,4 @@ fn glassix_client(
 /// The configured database (no connection is made until the first operation).
 pub async fn connect(config: &Config) -> Result<Store, AppError> {
     Ok(Store::connect(config.mongodb_uri.expose_secret(), &config.mongodb_database).await?)
-}
-
-/// State of the scheduled reconciliation: the archive job's, the queue, and its settings.
-pub struct ReconcileState {
-    pub worker: WorkerState,
-    pub queue: Option<ArchiveQueue>,
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-    pub dry_run: bool,
-}
-
-impl ReconcileState {
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let queue = ArchiveQueue::from_config(&config).await;
-        Ok(Self {
-            since: config.reconcile_since,
-            dry_run: config.reconcile_dry_run,
-            queue,
-            worker: WorkerState::from_config(config).await?,
-        })
-    }
-}
-
-impl Reconciles for ReconcileState {
-    fn reconciler(&self) -> Reconciler<'_, impl HandOff> {
-        Reconciler {
-            store: &self.worker.store,
-            glassix: &self.worker.glassix,
-            hand_off: match &self.queue {
-                Some(queue) => QueueOrInline::Queue(queue),
-                None => QueueOrInline::Inline(self.worker.archiver()),
-            },
-            since: self.since,
-            dry_run: self.dry_run,
-        }
-    }
-}
-
-/// State of the deployed reconciliation, which only queues: the database (checkpoint, what is
-/// archived), Glassix (the list of closed tickets) and the archive queue. No file store and no
-/// archive job: its bootstrap links no S3 client. The inline job is `local-api`'s, on
-/// [`ReconcileState`].
-pub struct QueueingReconcileState {
-    pub store: Store,
-    pub glassix: GlassixClient,
-    pub queue: ArchiveQueue,
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-    pub dry_run: bool,
-}
-
-impl QueueingReconcileState {
-    /// Requires `ARCHIVE_QUEUE_URL`, as [`QueueingState`] does.
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
-        let queue = ArchiveQueue::required(&config).await?;
-        let credentials = Arc::new(LiveCredentials::from_config(&config).await);
-        Ok(Self {
-            store: connect(&config).await?,
-            glassix: glassix_client(&config, credentials)?,
-            queue,
-            since: config.reconcile_since,
-            dry_run: config.reconcile_dry_run,
-        })
-    }
-}
-
-impl Reconciles for QueueingReconcileState {
-    fn reconciler(&self) -> Reconciler<'_, impl HandOff> {
-        Reconciler {
-            store: &self.store,
-            glassix: &self.glassix,
-            hand_off: &self.queue,
-            since: self.since,
-            dry_run: self.dry_run,
-        }
-    }
 }

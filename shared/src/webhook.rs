@@ -1,7 +1,14 @@
-//! What both webhook functions share: receiving a delivery (size, signature, envelope), doing
-//! Glassix and database work within the delivery's deadline, and the JSON summary.
+//! What both webhook functions share: receiving a delivery (size, signature, envelope) as data,
+//! the deadline its work runs within, and the answer (a JSON summary, or the first failure so
+//! that Glassix delivers it again). Each function loops over the changes itself:
+//!
+//! ```ignore
+//! let received = webhook::receive(&request, &state.credentials, state.budget).await?;
+//! let mut answer = received.answer();
+//! for change in received.changes() { answer.record(&change, work(&change).await); }
+//! answer.into_response()
+//! ```
 
-use std::future::Future;
 use std::time::Duration;
 
 use lambda_http::{Body, Request, Response};
@@ -10,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::credentials::{Credentials, LiveCredentials};
 use crate::error::AppError;
-use crate::glassix::inbound::{Change, Delivery, SIGNATURE_HEADER, verify_signature};
+use crate::glassix::inbound::{Change, Delivery, Envelope, SIGNATURE_HEADER, verify_signature};
 use crate::glassix::{Deadline, EventName};
 use crate::job::Outcome;
 use crate::request::{body_bytes, header};
@@ -19,21 +26,48 @@ use crate::response::{error_response, json};
 /// Webhook bodies above this are refused (Glassix events are a few KB; Lambda's own limit is 6 MB).
 const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
 
+/// Why a change of another event is acknowledged without work.
+pub const OTHER_EVENT: &str = "not an event this webhook handles";
+
+/// A delivery whose signature was checked, with the deadline of all its work.
+pub struct Received {
+    delivery: Delivery,
+    /// Glassix numbers its attempts; above 1 this delivery is a retry.
+    attempt: Option<u32>,
+    pub deadline: Deadline,
+}
+
+/// One change of a delivery, and what identifies it (see `Change::fingerprint`).
+pub struct ReceivedChange<'a> {
+    envelope: &'a Envelope,
+    pub change: &'a Change,
+}
+
+impl ReceivedChange<'_> {
+    pub fn is(&self, event: EventName) -> bool {
+        self.change.event == event
+    }
+
+    /// The same for Glassix's retries of this delivery, different for any later change.
+    pub fn fingerprint(&self) -> Vec<u8> {
+        self.change.fingerprint(self.envelope)
+    }
+}
+
 /// Checks size, then signature on the raw bytes, then parses: 413, 401, 400. A signature the
 /// current API secret refuses may come from a secret just rotated: the credentials are reread
-/// (at most once a minute) and the signature checked once more.
+/// (at most once a minute) and the signature checked once more. The delivery's work must be
+/// done within `budget` from now.
 pub async fn receive(
     request: &Request,
     credentials: &LiveCredentials,
-) -> Result<Delivery, AppError> {
+    budget: Duration,
+) -> Result<Received, AppError> {
+    let deadline = Instant::now() + budget;
     let body = body_bytes(request, MAX_WEBHOOK_BODY)?;
     let signature = header(request, SIGNATURE_HEADER);
     let verify = |credentials: &Credentials| {
-        let secret = &credentials
-            .glassix()
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .api_secret;
-        verify_signature(secret, body, signature)
+        verify_signature(&credentials.glassix()?.api_secret, body, signature)
     };
     match verify(&*credentials.current().await) {
         Err(AppError::Unauthorized)
@@ -43,7 +77,36 @@ pub async fn receive(
         }
         outcome => outcome?,
     }
-    Delivery::parse(body)
+    Ok(Received {
+        delivery: Delivery::parse(body)?,
+        attempt: header(request, "x-glassix-request-count").and_then(|n| n.parse::<u32>().ok()),
+        deadline,
+    })
+}
+
+impl Received {
+    /// Every change, in the order Glassix sent them.
+    pub fn changes(&self) -> impl Iterator<Item = ReceivedChange<'_>> {
+        self.delivery
+            .changes()
+            .map(|(envelope, change)| ReceivedChange { envelope, change })
+    }
+
+    /// The answer to fill in, one [`Answer::record`] per change.
+    pub fn answer(&self) -> Answer {
+        Answer {
+            attempt: self.attempt,
+            summary: Summary::default(),
+            first_failure: None,
+        }
+    }
+}
+
+/// What the delivery is answered: each change's outcome is logged and summed up.
+pub struct Answer {
+    attempt: Option<u32>,
+    summary: Summary,
+    first_failure: Option<AppError>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -63,38 +126,17 @@ struct ChangeResult {
     reason: &'static str,
 }
 
-/// Receives a delivery (signed with the API secret of `credentials`) and runs `process` on
-/// every change of the `event` this function handles (with the change's fingerprint), in
-/// order, all within one deadline (`budget` from now); changes of other events are
-/// acknowledged as ignored.
-pub async fn process_delivery<F, Fut>(
-    credentials: &LiveCredentials,
-    budget: Duration,
-    request: &Request,
-    event: EventName,
-    process: F,
-) -> Response<Body>
-where
-    F: Fn(Change, Vec<u8>, Deadline) -> Fut,
-    Fut: Future<Output = Result<Outcome, AppError>>,
-{
-    let deadline = Instant::now() + budget;
-    let delivery = match receive(request, credentials).await {
-        Ok(delivery) => delivery,
-        Err(error) => return error_response(&error),
-    };
-    // Glassix numbers its attempts; above 1 this delivery is a retry.
-    let attempt = header(request, "x-glassix-request-count").and_then(|n| n.parse::<u32>().ok());
-    let mut summary = Summary::default();
-    let mut first_failure = None;
-    for (envelope, change) in delivery.changes() {
-        let started = Instant::now();
+impl Answer {
+    /// Records what became of `change`; `started` is when its work began.
+    pub fn record(
+        &mut self,
+        change: &ReceivedChange<'_>,
+        result: Result<Outcome, AppError>,
+        started: Instant,
+    ) {
+        let (envelope, change) = (change.envelope, change.change);
+        let attempt = self.attempt;
         let ticket_id = change.ticket_id();
-        let result = if change.event == event {
-            process(change.clone(), change.fingerprint(envelope), deadline).await
-        } else {
-            Ok(Outcome::Ignored("not an event this webhook handles"))
-        };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let outcome = match result {
             Ok(outcome) => outcome,
@@ -104,40 +146,35 @@ where
                     outcome = "failed", code = error.code(), detail = error.detail().unwrap_or_default(),
                     elapsed_ms, "webhook change failed"
                 );
-                first_failure.get_or_insert(error);
-                continue;
+                self.first_failure.get_or_insert(error);
+                return;
             }
         };
-        let (label, reason) = match outcome {
-            Outcome::Processed(reason) => {
-                summary.processed += 1;
-                ("processed", reason)
-            }
-            Outcome::Ignored(reason) => {
-                summary.ignored += 1;
-                ("ignored", reason)
-            }
-            Outcome::Duplicate(reason) => {
-                summary.duplicates += 1;
-                ("duplicate", reason)
-            }
-        };
+        *match outcome {
+            Outcome::Processed(_) => &mut self.summary.processed,
+            Outcome::Ignored(_) => &mut self.summary.ignored,
+            Outcome::Duplicate(_) => &mut self.summary.duplicates,
+        } += 1;
+        let (label, reason) = (outcome.label(), outcome.reason());
         tracing::info!(
             event_key = %envelope.key, attempt, event = change.event.as_str(), ticket_id,
             outcome = label, reason, elapsed_ms, "webhook change handled"
         );
-        summary.results.push(ChangeResult {
+        self.summary.results.push(ChangeResult {
             event: change.event.as_str().to_owned(),
             ticket_id,
             outcome: label,
             reason,
         });
     }
-    // One change that failed never stops the others; the delivery as a whole is answered
-    // with its failure so that Glassix delivers it again (finished changes are then found
-    // done: duplicates).
-    match first_failure {
-        Some(error) => error_response(&error),
-        None => json(http::StatusCode::OK, &summary),
+
+    /// One change that failed never stops the others; the delivery as a whole is answered
+    /// with its first failure so that Glassix delivers it again (finished changes are then
+    /// found done: duplicates).
+    pub fn into_response(self) -> Response<Body> {
+        match self.first_failure {
+            Some(error) => error_response(&error),
+            None => json(http::StatusCode::OK, &self.summary),
+        }
     }
 }

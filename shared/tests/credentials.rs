@@ -10,7 +10,7 @@ use shared::credentials::LiveCredentials;
 use shared::error::AppError;
 use shared::glassix::inbound::sign;
 use shared::testing::glassix::{GlassixStub, TEST_API_SECRET};
-use shared::testing::requests::{ApiRequest, api_state, signed_webhook, webhook};
+use shared::testing::requests::{ApiRequest, WEBHOOK_BUDGET, api_state, signed_webhook, webhook};
 use shared::testing::secrets::{create_secret, put_secret, secrets_client, secrets_client_at};
 use shared::testing::{self, fixture};
 use wiremock::matchers::{body_partial_json, method, path};
@@ -42,7 +42,11 @@ async fn live_from(value: &str) -> (Arc<LiveCredentials>, String) {
         .await
         .expect("read");
     let config = Config::from_sources(&HashMap::new(), &secret).expect("valid");
-    let live = LiveCredentials::from_secret(&config, secrets_client().await, arn.clone());
+    let live = LiveCredentials::from_secret(
+        config.credentials.clone(),
+        secrets_client().await,
+        arn.clone(),
+    );
     (Arc::new(live), arn)
 }
 
@@ -124,6 +128,35 @@ async fn a_token_added_to_the_secret_works_at_once_and_refusals_reread_at_most_o
 }
 
 #[tokio::test]
+async fn a_malformed_key_that_is_no_credential_never_blocks_a_rotation() {
+    let (live, arn) = live_from(&secret_json(
+        FIRST_TOKEN,
+        TEST_API_SECRET,
+        "http://127.0.0.1:9/api/v1.2",
+    ))
+    .await;
+    let mut edited: HashMap<String, serde_json::Value> = serde_json::from_str(&secret_json(
+        &format!("{FIRST_TOKEN},{SECOND_TOKEN}"),
+        TEST_API_SECRET,
+        "http://127.0.0.1:9/api/v1.2",
+    ))
+    .expect("json");
+    // Keys only a cold start reads, malformed: the next cold start's concern, not a reread's.
+    edited.insert(keys::WEBHOOK_BUDGET_MS.into(), "soon".into());
+    edited.insert(keys::MONGODB_URI.into(), "not a connection string".into());
+    edited.insert(
+        keys::RECONCILE_SINCE.into(),
+        serde_json::json!({"not": "a date"}),
+    );
+    put_secret(&arn, &serde_json::to_string(&edited).expect("json")).await;
+
+    authorized(&live, SECOND_TOKEN)
+        .await
+        .expect("the new token is read despite the malformed keys");
+    assert_eq!(live.reloads(), 1);
+}
+
+#[tokio::test]
 async fn when_secrets_manager_is_down_the_current_credentials_are_kept() {
     let arn = create_secret(
         "ctm-down",
@@ -136,7 +169,7 @@ async fn when_secrets_manager_is_down_the_current_credentials_are_kept() {
     let config = Config::from_sources(&HashMap::new(), &secret).expect("valid");
     let unreachable = secrets_client_at("http://127.0.0.1:9").await;
     let live = Arc::new(
-        LiveCredentials::from_secret(&config, unreachable, arn)
+        LiveCredentials::from_secret(config.credentials.clone(), unreachable, arn)
             .reloading_every(Duration::from_millis(10)),
     );
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -156,7 +189,7 @@ async fn a_delivery_signed_with_a_rotated_api_secret_is_accepted_at_once() {
     ))
     .await;
     let body = fixture("glassix/new-ticket-event.json");
-    shared::webhook::receive(&signed_webhook(&body), &live)
+    shared::webhook::receive(&signed_webhook(&body), &live, WEBHOOK_BUDGET)
         .await
         .expect("signed with the current secret");
 
@@ -167,14 +200,14 @@ async fn a_delivery_signed_with_a_rotated_api_secret_is_accepted_at_once() {
     .await;
     let rotated = webhook(body.clone(), Some(sign(ROTATED_SECRET, &body)));
 
-    shared::webhook::receive(&rotated, &live)
+    shared::webhook::receive(&rotated, &live, WEBHOOK_BUDGET)
         .await
         .expect("the refused signature rereads the secret");
     assert_eq!(live.reloads(), 1);
 
     let forged = webhook(body.clone(), Some(sign("somebody-else", &body)));
     assert!(matches!(
-        shared::webhook::receive(&forged, &live).await,
+        shared::webhook::receive(&forged, &live, WEBHOOK_BUDGET).await,
         Err(AppError::Unauthorized)
     ));
     assert_eq!(live.reloads(), 1, "no second reread within the minute");

@@ -1,9 +1,12 @@
-//! The archive queue against a real SQS API (moto_server), through the real SDK client.
+//! The archive queue's contract, kept by both queues: SQS (a real SQS API, moto_server, through
+//! the real SDK client) and the local queue in the database (FerretDB). Each contract test runs
+//! against both; the SQS-only ones (its errors, its logs) follow.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use shared::queue::{ArchiveJob, ArchiveQueue, QueueError, deduplication_id};
+use shared::queue::LocalQueue;
+use shared::queue::{ArchiveJob, JobQueue, QueueError, SqsQueue, deduplication_id};
 use shared::testing::queue::{VISIBILITY_TIMEOUT, counts, drain, fifo_queue, sqs_client};
 use shared::testing::{CapturedLogs, servers::moto_endpoint};
 
@@ -37,9 +40,63 @@ fn job(ticket_id: i64) -> ArchiveJob {
     ArchiveJob { ticket_id }
 }
 
-#[tokio::test]
-async fn a_sent_job_is_received_with_its_json_body_and_the_ticket_as_message_group() {
-    let queue = fifo_queue().await;
+/// A queue under test, and what it holds: (waiting, in flight).
+trait HeldQueue: JobQueue {
+    async fn counts(&self) -> (u64, u64);
+}
+
+impl HeldQueue for SqsQueue {
+    async fn counts(&self) -> (u64, u64) {
+        counts(self).await
+    }
+}
+
+impl HeldQueue for LocalQueue {
+    async fn counts(&self) -> (u64, u64) {
+        let now = shared::db::bson::DateTime::now();
+        let jobs = self.waiting().await.expect("the local queue answers");
+        let in_flight = jobs.iter().filter(|job| job.visible_at > now).count() as u64;
+        (jobs.len() as u64 - in_flight, in_flight)
+    }
+}
+
+/// A local queue in a database of its own, with the test SQS queue's visibility timeout.
+async fn local_queue() -> LocalQueue {
+    LocalQueue::new(shared::testing::store().await).with_visibility(VISIBILITY_TIMEOUT)
+}
+
+/// Each contract test, once on SQS and once on the local queue.
+macro_rules! on_both_queues {
+    ($($test:ident),* $(,)?) => {
+        mod on_sqs {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(shared::testing::queue::fifo_queue().await).await
+            })*
+        }
+        mod on_the_local_queue {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::local_queue().await).await
+            })*
+        }
+    };
+}
+
+on_both_queues!(
+    a_sent_job_is_received_with_its_json_body_and_the_ticket_as_message_group,
+    the_same_delivery_sent_twice_is_held_and_received_once,
+    two_deliveries_for_one_ticket_are_both_kept_in_the_order_sent,
+    a_tickets_next_job_waits_for_the_previous_one_while_other_tickets_proceed,
+    a_deleted_message_is_gone_and_does_not_come_back,
+    an_undeleted_message_comes_back_after_the_visibility_timeout,
+    a_long_poll_returns_a_job_sent_while_it_waits,
+    receive_refuses_a_batch_size_sqs_would_reject,
+);
+
+async fn a_sent_job_is_received_with_its_json_body_and_the_ticket_as_message_group(
+    queue: impl HeldQueue,
+) {
     let closed = delivery(TICKET, "2024-03-10T08:15:42Z");
 
     queue.enqueue(&job(TICKET), &closed).await.expect("sent");
@@ -63,9 +120,7 @@ async fn a_sent_job_is_received_with_its_json_body_and_the_ticket_as_message_gro
     );
 }
 
-#[tokio::test]
-async fn the_same_delivery_sent_twice_is_held_and_received_once() {
-    let queue = fifo_queue().await;
+async fn the_same_delivery_sent_twice_is_held_and_received_once(queue: impl HeldQueue) {
     let closed = delivery(TICKET, "2024-03-10T08:15:42Z");
 
     queue.enqueue(&job(TICKET), &closed).await.expect("sent");
@@ -74,22 +129,20 @@ async fn the_same_delivery_sent_twice_is_held_and_received_once() {
         .await
         .expect("a duplicate is acknowledged, not refused");
 
-    assert_eq!(counts(&queue).await, (1, 0), "SQS holds one message");
+    assert_eq!(queue.counts().await, (1, 0), "SQS holds one message");
     let received = drain(&queue).await;
     assert_eq!(received.len(), 1);
     assert_eq!(dedup_id(&received[0]), deduplication_id(TICKET, &closed));
 }
 
-#[tokio::test]
-async fn two_deliveries_for_one_ticket_are_both_kept_in_the_order_sent() {
-    let queue = fifo_queue().await;
+async fn two_deliveries_for_one_ticket_are_both_kept_in_the_order_sent(queue: impl HeldQueue) {
     let first = delivery(TICKET, "2024-03-10T08:15:42Z");
     let second = delivery(TICKET, "2024-03-12T17:02:09Z");
 
     queue.enqueue(&job(TICKET), &first).await.expect("sent");
     queue.enqueue(&job(TICKET), &second).await.expect("sent");
 
-    assert_eq!(counts(&queue).await, (2, 0));
+    assert_eq!(queue.counts().await, (2, 0));
     let received = drain(&queue).await;
     let ids: Vec<&str> = received.iter().map(dedup_id).collect();
     assert_eq!(
@@ -107,9 +160,9 @@ async fn two_deliveries_for_one_ticket_are_both_kept_in_the_order_sent() {
     );
 }
 
-#[tokio::test]
-async fn a_tickets_next_job_waits_for_the_previous_one_while_other_tickets_proceed() {
-    let queue = fifo_queue().await;
+async fn a_tickets_next_job_waits_for_the_previous_one_while_other_tickets_proceed(
+    queue: impl HeldQueue,
+) {
     let other = TICKET + 1;
     let first = delivery(TICKET, "2024-03-10T08:15:42Z");
     let second = delivery(TICKET, "2024-03-12T17:02:09Z");
@@ -137,9 +190,7 @@ async fn a_tickets_next_job_waits_for_the_previous_one_while_other_tickets_proce
     assert_eq!(dedup_id(&next[0]), deduplication_id(TICKET, &second));
 }
 
-#[tokio::test]
-async fn a_deleted_message_is_gone_and_does_not_come_back() {
-    let queue = fifo_queue().await;
+async fn a_deleted_message_is_gone_and_does_not_come_back(queue: impl HeldQueue) {
     queue
         .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
         .await
@@ -148,21 +199,19 @@ async fn a_deleted_message_is_gone_and_does_not_come_back() {
         .receive(10, Duration::from_secs(1))
         .await
         .expect("received");
-    assert_eq!(counts(&queue).await, (0, 1), "in flight");
+    assert_eq!(queue.counts().await, (0, 1), "in flight");
 
     queue
         .delete(received[0].receipt_handle().expect("a receipt handle"))
         .await
         .expect("deleted");
 
-    assert_eq!(counts(&queue).await, (0, 0));
+    assert_eq!(queue.counts().await, (0, 0));
     tokio::time::sleep(VISIBILITY_TIMEOUT + Duration::from_millis(500)).await;
     assert!(drain(&queue).await.is_empty());
 }
 
-#[tokio::test]
-async fn an_undeleted_message_comes_back_after_the_visibility_timeout() {
-    let queue = fifo_queue().await;
+async fn an_undeleted_message_comes_back_after_the_visibility_timeout(queue: impl HeldQueue) {
     queue
         .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
         .await
@@ -187,9 +236,7 @@ async fn an_undeleted_message_comes_back_after_the_visibility_timeout() {
     );
 }
 
-#[tokio::test]
-async fn a_long_poll_returns_a_job_sent_while_it_waits() {
-    let queue = fifo_queue().await;
+async fn a_long_poll_returns_a_job_sent_while_it_waits(queue: impl HeldQueue) {
     let started = Instant::now();
 
     let (received, sent) = tokio::join!(queue.receive(10, Duration::from_secs(10)), async {
@@ -208,9 +255,7 @@ async fn a_long_poll_returns_a_job_sent_while_it_waits() {
     );
 }
 
-#[tokio::test]
-async fn receive_refuses_a_batch_size_sqs_would_reject() {
-    let queue = fifo_queue().await;
+async fn receive_refuses_a_batch_size_sqs_would_reject(queue: impl HeldQueue) {
     for max in [0, 11, -1] {
         let error = queue
             .receive(max, Duration::ZERO)
@@ -252,7 +297,7 @@ fn parse_refuses_garbage_without_quoting_the_body() {
 
 #[tokio::test]
 async fn an_sqs_failure_names_the_operation_and_error_code_only() {
-    let missing = ArchiveQueue::new(
+    let missing = SqsQueue::new(
         sqs_client().await,
         format!("{}/123456789012/no-such-queue.fifo", moto_endpoint()),
     );
@@ -262,9 +307,15 @@ async fn an_sqs_failure_names_the_operation_and_error_code_only() {
         .await
         .expect_err("no such queue");
 
-    let QueueError::Sqs { operation, reason } = &error else {
+    let QueueError::Sqs {
+        operation,
+        reason,
+        transient,
+    } = &error
+    else {
         panic!("{error:?}");
     };
+    assert!(!transient, "a missing queue stays missing");
     assert_eq!(*operation, "SendMessage");
     assert!(reason.starts_with("service error "), "{reason}");
     assert!(reason.contains("NonExistentQueue"), "{reason}");
@@ -284,7 +335,7 @@ async fn an_unreachable_sqs_is_reported_as_a_dispatch_failure() {
         ))
         .load()
         .await;
-    let queue = ArchiveQueue::new(
+    let queue = SqsQueue::new(
         aws_sdk_sqs::Client::new(&sdk),
         format!("http://{closed_port}/123456789012/archive.fifo"),
     );
@@ -295,6 +346,10 @@ async fn an_unreachable_sqs_is_reported_as_a_dispatch_failure() {
     assert!(
         text.starts_with("SQS DeleteMessage failed: dispatch failure"),
         "{text}"
+    );
+    assert!(
+        error.is_transient(),
+        "a connection refused may succeed later"
     );
 }
 
@@ -312,4 +367,98 @@ async fn enqueueing_logs_the_ticket_but_nothing_of_the_delivery() {
     assert!(text.contains("archive job enqueued"), "{text}");
     assert!(text.contains("48213977"), "{text}");
     assert!(!text.contains("Dana Cohen"), "{text}");
+}
+
+#[tokio::test]
+async fn the_local_queue_keeps_its_jobs_across_a_restart() {
+    let store = shared::testing::store().await;
+    let before = LocalQueue::new(store.clone());
+    before
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+        .await
+        .expect("sent");
+    drop(before);
+
+    // A new process: a new client of the same database.
+    let store_again = shared::db::Store::connect(
+        shared::testing::servers::mongodb_uri(),
+        store.database().name(),
+    )
+    .await
+    .expect("connect");
+    let after = LocalQueue::new(store_again);
+
+    let received = after.receive(10, Duration::ZERO).await.expect("received");
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].body(), Some(r#"{"ticketId":48213977}"#));
+}
+
+#[tokio::test]
+async fn a_failed_job_of_the_local_queue_waits_out_its_backoff_and_holds_its_ticket_back() {
+    let queue = local_queue().await;
+    let first = delivery(TICKET, "2024-03-10T08:15:42Z");
+    queue.enqueue(&job(TICKET), &first).await.expect("sent");
+    queue
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-12T17:02:09Z"))
+        .await
+        .expect("sent");
+    let received = queue.receive(1, Duration::ZERO).await.expect("received");
+
+    queue
+        .retry_after(
+            received[0].receipt_handle().expect("a receipt"),
+            Duration::from_millis(700),
+        )
+        .await
+        .expect("given back");
+
+    assert!(
+        queue
+            .receive(10, Duration::ZERO)
+            .await
+            .expect("received")
+            .is_empty(),
+        "neither the failed job nor its ticket's next one before the backoff ends"
+    );
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let again = queue.receive(1, Duration::ZERO).await.expect("received");
+    assert_eq!(dedup_id(&again[0]), deduplication_id(TICKET, &first));
+    assert_eq!(
+        attribute(
+            &again[0],
+            MessageSystemAttributeName::ApproximateReceiveCount
+        ),
+        "2"
+    );
+}
+
+#[tokio::test]
+async fn a_job_that_fails_every_receive_moves_to_the_dead_letter_list_and_frees_its_ticket() {
+    let queue = local_queue().await;
+    queue
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+        .await
+        .expect("sent");
+    let next = delivery(TICKET, "2024-03-12T17:02:09Z");
+    queue.enqueue(&job(TICKET), &next).await.expect("sent");
+
+    for attempt in 1..=shared::queue::MAX_RECEIVES {
+        let received = queue.receive(1, Duration::ZERO).await.expect("received");
+        assert_eq!(received.len(), 1, "attempt {attempt}");
+        queue
+            .retry_after(
+                received[0].receipt_handle().expect("a receipt"),
+                Duration::ZERO,
+            )
+            .await
+            .expect("given back");
+    }
+
+    let after = queue.receive(10, Duration::ZERO).await.expect("received");
+    assert_eq!(after.len(), 1, "the ticket's next job goes on");
+    assert_eq!(dedup_id(&after[0]), deduplication_id(TICKET, &next));
+    let dead = queue.dead().await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].group, "48213977");
+    assert_eq!(dead[0].receive_count, shared::queue::MAX_RECEIVES);
 }

@@ -1,8 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::runtime::run_event(
-        shared::state::WorkerState::from_config,
-        archive_worker::handle,
-    )
-    .await
+    shared::runtime::run_event(archive_worker::handle).await
 }

@@ -1,4 +1,5 @@
 use shared::pagination::{ClientKey, PageRequest};
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body,
 };
@@ -6,14 +7,6 @@ use shared::testing::{self};
 
 fn first_page() -> PageRequest<ClientKey> {
     PageRequest::parse(Some("100"), None).expect("valid page")
-}
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, create_client::HANDLER).await
 }
 
 fn post(body: serde_json::Value) -> lambda_http::Request {
@@ -24,9 +17,10 @@ fn post(body: serde_json::Value) -> lambda_http::Request {
 async fn a_client_is_created_with_201_and_camel_case_json() {
     let state = api_state(testing::store().await);
 
-    let response = handle(
+    let response = serve(
         &state,
         post(serde_json::json!({"identifier": "dana+vip@example.com", "name": "דנה כהן 🙏"})),
+        create_client::HANDLER,
     )
     .await;
 
@@ -51,15 +45,17 @@ async fn a_client_is_created_with_201_and_camel_case_json() {
 #[tokio::test]
 async fn a_taken_identifier_is_409_and_the_first_client_is_unchanged() {
     let state = api_state(testing::store().await);
-    handle(
+    serve(
         &state,
         post(serde_json::json!({"identifier": "972521234567", "name": "First"})),
+        create_client::HANDLER,
     )
     .await;
 
-    let response = handle(
+    let response = serve(
         &state,
         post(serde_json::json!({"identifier": "972521234567", "name": "Second"})),
+        create_client::HANDLER,
     )
     .await;
 
@@ -171,7 +167,7 @@ async fn invalid_bodies_are_refused_and_nothing_is_written() {
     ];
 
     for (name, request, status) in cases {
-        let response = handle(&state, request).await;
+        let response = serve(&state, request, create_client::HANDLER).await;
         assert_eq!(
             response.status(),
             status,
@@ -188,7 +184,12 @@ async fn invalid_bodies_are_refused_and_nothing_is_written() {
 #[tokio::test]
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
-    assert_requires_token(|r| handle(&state, r), "POST", "/clients").await;
+    assert_requires_token(
+        |r| serve(&state, r, create_client::HANDLER),
+        "POST",
+        "/clients",
+    )
+    .await;
     assert!(
         state
             .store
@@ -211,5 +212,10 @@ async fn the_second_configured_token_is_accepted_for_rotation() {
         .json(serde_json::json!({"identifier": "rotated@example.com"}))
         .build();
 
-    assert_eq!(handle(&state, request).await.status(), 201);
+    assert_eq!(
+        serve(&state, request, create_client::HANDLER)
+            .await
+            .status(),
+        201
+    );
 }

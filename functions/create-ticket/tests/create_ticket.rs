@@ -1,15 +1,8 @@
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, ticket_body,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, create_ticket::HANDLER).await
-}
 
 fn post(identifier: &str, body: serde_json::Value) -> lambda_http::Request {
     ApiRequest::new("POST", "/clients/x/tickets")
@@ -23,7 +16,12 @@ async fn a_ticket_is_created_for_an_existing_client_and_listed_on_it() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "dana+vip@example.com", None).await;
 
-    let response = handle(&state, post("dana+vip@example.com", ticket_body(48213977))).await;
+    let response = serve(
+        &state,
+        post("dana+vip@example.com", ticket_body(48213977)),
+        create_ticket::HANDLER,
+    )
+    .await;
 
     assert_eq!(response.status(), 201, "{}", json_body(&response));
     let body = json_body(&response);
@@ -49,7 +47,12 @@ async fn a_ticket_is_created_for_an_existing_client_and_listed_on_it() {
 async fn a_ticket_for_an_unknown_client_is_404_and_not_written() {
     let state = api_state(testing::store().await);
 
-    let response = handle(&state, post("nobody@example.com", ticket_body(5))).await;
+    let response = serve(
+        &state,
+        post("nobody@example.com", ticket_body(5)),
+        create_ticket::HANDLER,
+    )
+    .await;
 
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(&response), "not_found");
@@ -60,9 +63,19 @@ async fn a_ticket_for_an_unknown_client_is_404_and_not_written() {
 async fn a_taken_ticket_id_is_409() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", None).await;
-    handle(&state, post("972521234567", ticket_body(6))).await;
+    serve(
+        &state,
+        post("972521234567", ticket_body(6)),
+        create_ticket::HANDLER,
+    )
+    .await;
 
-    let response = handle(&state, post("972521234567", ticket_body(6))).await;
+    let response = serve(
+        &state,
+        post("972521234567", ticket_body(6)),
+        create_ticket::HANDLER,
+    )
+    .await;
 
     assert_eq!(response.status(), 409);
     assert_eq!(error_code(&response), "conflict");
@@ -121,7 +134,7 @@ async fn invalid_tickets_are_refused_and_nothing_is_written() {
     ];
 
     for (name, body, status) in cases {
-        let response = handle(&state, post("972521234567", body)).await;
+        let response = serve(&state, post("972521234567", body), create_ticket::HANDLER).await;
         assert_eq!(
             response.status(),
             status,
@@ -147,7 +160,7 @@ async fn invalid_tickets_are_refused_and_nothing_is_written() {
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
     assert_requires_token(
-        |r| handle(&state, r),
+        |r| serve(&state, r, create_ticket::HANDLER),
         "POST",
         "/clients/972521234567/tickets",
     )

@@ -3,14 +3,16 @@
 
 use lambda_http::Request;
 use shared::error::AppError;
+use shared::files::FileStore;
 use shared::request::path_param;
 use shared::response::no_content;
 use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
 
-pub const HANDLER: RestHandler = |state, request| Box::pin(delete_client(state, request));
+pub const HANDLER: RestHandler<FileStore> =
+    |state, request| Box::pin(delete_client(state, request));
 
-async fn delete_client(state: &ApiState, request: &Request) -> RestResult {
+async fn delete_client(state: &ApiState<FileStore>, request: &Request) -> RestResult {
     let identifier = path_param(request, "identifier")?;
     if state.store.get_client(&identifier).await?.is_none() {
         return Err(AppError::not_found("client"));

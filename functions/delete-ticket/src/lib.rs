@@ -5,14 +5,16 @@
 use lambda_http::Request;
 use shared::api::parse_ticket_id;
 use shared::error::AppError;
+use shared::files::FileStore;
 use shared::request::path_param;
 use shared::response::no_content;
 use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
 
-pub const HANDLER: RestHandler = |state, request| Box::pin(delete_ticket(state, request));
+pub const HANDLER: RestHandler<FileStore> =
+    |state, request| Box::pin(delete_ticket(state, request));
 
-async fn delete_ticket(state: &ApiState, request: &Request) -> RestResult {
+async fn delete_ticket(state: &ApiState<FileStore>, request: &Request) -> RestResult {
     let ticket_id = parse_ticket_id(&path_param(request, "ticketId")?)?;
     if state.store.get_ticket(ticket_id).await?.is_none() {
         return Err(AppError::not_found("ticket"));

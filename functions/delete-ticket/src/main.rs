@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::run_rest_with_files(delete_ticket::HANDLER).await
+    shared::runtime::run_rest(delete_ticket::HANDLER).await
 }

@@ -12,6 +12,7 @@ use lambda_http::{Body, Request, Response};
 use shared::api::parse_ticket_id;
 use shared::db::Attachment;
 use shared::error::AppError;
+use shared::files::FileStore;
 use shared::files::attachment_disposition;
 use shared::request::path_param;
 use shared::rest::{RestHandler, RestResult};
@@ -20,9 +21,10 @@ use shared::state::ApiState;
 /// Long enough to start a download, short enough that a leaked link is soon worthless.
 const LINK_LIFETIME: Duration = Duration::from_secs(300);
 
-pub const HANDLER: RestHandler = |state, request| Box::pin(get_attachment(state, request));
+pub const HANDLER: RestHandler<FileStore> =
+    |state, request| Box::pin(get_attachment(state, request));
 
-async fn get_attachment(state: &ApiState, request: &Request) -> RestResult {
+async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestResult {
     let ticket_id = parse_ticket_id(&path_param(request, "ticketId")?)?;
     let transaction_id: i64 = path_param(request, "transactionId")?
         .parse()
@@ -43,24 +45,19 @@ async fn get_attachment(state: &ApiState, request: &Request) -> RestResult {
         .as_ref()
         .ok_or_else(|| AppError::not_found("archived file of this attachment"))?;
     let file_name = attachment.original_file_name.as_deref().unwrap_or_default();
-    let unavailable =
-        |e: shared::files::FileError| AppError::Unavailable(format!("file store: {e}"));
     if let Some(url) = state
-        .files()?
+        .files
         .presigned_download(&stored.key, file_name, &stored.content_type, LINK_LIFETIME)
-        .await
-        .map_err(unavailable)?
+        .await?
     {
         tracing::info!(ticket_id, transaction_id, "attachment link signed");
         return respond(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)]);
     }
-    let (object, body) = state
-        .files()?
-        .open(&stored.key)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(|| AppError::Internal("an archived file is missing from the store".into()))?;
-    let bytes = body.into_vec().await.map_err(unavailable)?;
+    let (object, body) =
+        state.files.open(&stored.key).await?.ok_or_else(|| {
+            AppError::Internal("an archived file is missing from the store".into())
+        })?;
+    let bytes = body.into_vec().await?;
     respond(
         StatusCode::OK,
         Body::Binary(bytes),

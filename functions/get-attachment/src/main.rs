@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::run_rest_with_files(get_attachment::HANDLER).await
+    shared::runtime::run_rest(get_attachment::HANDLER).await
 }

@@ -1,15 +1,8 @@
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, get_ticket::HANDLER).await
-}
 
 fn get(ticket_id: &str) -> lambda_http::Request {
     ApiRequest::new("GET", "/tickets/x")
@@ -23,7 +16,7 @@ async fn a_ticket_is_returned_with_its_transactions() {
     seed_client(&state.store, "972521234567", None).await;
     seed_ticket(&state.store, "972521234567", 42).await;
 
-    let response = handle(&state, get("42")).await;
+    let response = serve(&state, get("42"), get_ticket::HANDLER).await;
 
     assert_eq!(response.status(), 200);
     let ticket = json_body(&response);
@@ -39,19 +32,32 @@ async fn a_ticket_is_returned_with_its_transactions() {
 #[tokio::test]
 async fn unknown_and_malformed_ids_are_404_and_400() {
     let state = api_state(testing::store().await);
-    assert_eq!(handle(&state, get("999")).await.status(), 404);
+    assert_eq!(
+        serve(&state, get("999"), get_ticket::HANDLER)
+            .await
+            .status(),
+        404
+    );
     for id in ["abc", "1.5", "", "99999999999999999999"] {
-        let response = handle(&state, get(id)).await;
+        let response = serve(&state, get(id), get_ticket::HANDLER).await;
         assert_eq!(response.status(), 400, "{id:?}");
         assert_eq!(error_code(&response), "bad_request");
     }
-    assert_eq!(handle(&state, get("0")).await.status(), 422);
+    assert_eq!(
+        serve(&state, get("0"), get_ticket::HANDLER).await.status(),
+        422
+    );
 }
 
 #[tokio::test]
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
-    assert_requires_token(|r| handle(&state, r), "GET", "/tickets/42").await;
+    assert_requires_token(
+        |r| serve(&state, r, get_ticket::HANDLER),
+        "GET",
+        "/tickets/42",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -82,7 +88,7 @@ async fn a_ticket_stored_with_embedded_transactions_is_read_whole_and_moved_to_d
         .await
         .expect("legacy ticket");
 
-    let response = handle(&state, get("77")).await;
+    let response = serve(&state, get("77"), get_ticket::HANDLER).await;
 
     assert_eq!(response.status(), 200, "{}", json_body(&response));
     let ticket = json_body(&response);
@@ -101,5 +107,8 @@ async fn a_ticket_stored_with_embedded_transactions_is_read_whole_and_moved_to_d
     );
     assert_eq!(testing::transactions_of(&state.store, 77).await.len(), 2);
     // Read again: same answer from the transaction documents.
-    assert_eq!(json_body(&handle(&state, get("77")).await), ticket);
+    assert_eq!(
+        json_body(&serve(&state, get("77"), get_ticket::HANDLER).await),
+        ticket
+    );
 }

@@ -1,15 +1,8 @@
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, list_client_tickets::HANDLER).await
-}
 
 async fn seed_tickets(state: &shared::state::ApiState, identifier: &str, ids: &[i64]) {
     for id in ids {
@@ -29,15 +22,23 @@ async fn a_clients_tickets_are_paged_in_id_order_without_transactions() {
     seed_tickets(&state, "972521234567", &[30, 10, 20]).await;
     seed_tickets(&state, "other@example.com", &[15]).await;
 
-    let first = json_body(&handle(&state, list("972521234567").query("limit", "2").build()).await);
+    let first = json_body(
+        &serve(
+            &state,
+            list("972521234567").query("limit", "2").build(),
+            list_client_tickets::HANDLER,
+        )
+        .await,
+    );
     let cursor = first["next"].as_str().expect("next").to_owned();
     let second = json_body(
-        &handle(
+        &serve(
             &state,
             list("972521234567")
                 .query("limit", "2")
                 .query("cursor", &cursor)
                 .build(),
+            list_client_tickets::HANDLER,
         )
         .await,
     );
@@ -61,7 +62,7 @@ async fn a_clients_tickets_are_paged_in_id_order_without_transactions() {
 #[tokio::test]
 async fn an_unknown_client_is_404() {
     let state = api_state(testing::store().await);
-    let response = handle(&state, list("nobody").build()).await;
+    let response = serve(&state, list("nobody").build(), list_client_tickets::HANDLER).await;
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(&response), "not_found");
 }
@@ -72,7 +73,12 @@ async fn a_bad_cursor_is_400() {
     seed_client(&state.store, "972521234567", None).await;
     let client_cursor = shared::pagination::encode(&shared::pagination::ClientKey("a".into()));
     for cursor in ["@@", client_cursor.as_str()] {
-        let response = handle(&state, list("972521234567").query("cursor", cursor).build()).await;
+        let response = serve(
+            &state,
+            list("972521234567").query("cursor", cursor).build(),
+            list_client_tickets::HANDLER,
+        )
+        .await;
         assert_eq!(response.status(), 400, "{cursor}");
     }
 }
@@ -81,7 +87,7 @@ async fn a_bad_cursor_is_400() {
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
     assert_requires_token(
-        |r| handle(&state, r),
+        |r| serve(&state, r, list_client_tickets::HANDLER),
         "GET",
         "/clients/972521234567/tickets",
     )

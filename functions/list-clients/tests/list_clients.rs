@@ -1,15 +1,8 @@
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, list_clients::HANDLER).await
-}
 
 #[tokio::test]
 async fn pages_follow_the_cursor_to_a_null_next() {
@@ -19,33 +12,36 @@ async fn pages_follow_the_cursor_to_a_null_next() {
     }
 
     let first = json_body(
-        &handle(
+        &serve(
             &state,
             ApiRequest::new("GET", "/clients")
                 .query("limit", "2")
                 .build(),
+            list_clients::HANDLER,
         )
         .await,
     );
     let cursor = first["next"].as_str().expect("a next cursor").to_owned();
     let second = json_body(
-        &handle(
+        &serve(
             &state,
             ApiRequest::new("GET", "/clients")
                 .query("limit", "2")
                 .query("cursor", &cursor)
                 .build(),
+            list_clients::HANDLER,
         )
         .await,
     );
     let third_cursor = second["next"].as_str().expect("a next cursor").to_owned();
     let third = json_body(
-        &handle(
+        &serve(
             &state,
             ApiRequest::new("GET", "/clients")
                 .query("limit", "2")
                 .query("cursor", &third_cursor)
                 .build(),
+            list_clients::HANDLER,
         )
         .await,
     );
@@ -72,7 +68,12 @@ async fn pages_follow_the_cursor_to_a_null_next() {
 #[tokio::test]
 async fn an_empty_list_is_200_with_no_items() {
     let state = api_state(testing::store().await);
-    let response = handle(&state, ApiRequest::new("GET", "/clients").build()).await;
+    let response = serve(
+        &state,
+        ApiRequest::new("GET", "/clients").build(),
+        list_clients::HANDLER,
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         json_body(&response),
@@ -92,9 +93,10 @@ async fn a_bad_limit_or_cursor_is_400() {
         ("garbage cursor", "cursor", "!!!"),
         ("cursor of another list", "cursor", ticket_cursor.as_str()),
     ] {
-        let response = handle(
+        let response = serve(
             &state,
             ApiRequest::new("GET", "/clients").query(key, value).build(),
+            list_clients::HANDLER,
         )
         .await;
         assert_eq!(response.status(), 400, "{name}");
@@ -105,7 +107,12 @@ async fn a_bad_limit_or_cursor_is_400() {
 #[tokio::test]
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
-    assert_requires_token(|r| handle(&state, r), "GET", "/clients").await;
+    assert_requires_token(
+        |r| serve(&state, r, list_clients::HANDLER),
+        "GET",
+        "/clients",
+    )
+    .await;
 }
 
 /// The identifiers of one page listed with `prefix` (and `limit`, `cursor` when given).
@@ -121,7 +128,7 @@ async fn identifiers_with_prefix(
     if let Some(cursor) = cursor {
         request = request.query("cursor", cursor);
     }
-    let response = handle(state, request.build()).await;
+    let response = serve(state, request.build(), list_clients::HANDLER).await;
     assert_eq!(response.status(), 200, "{}", json_body(&response));
     let page = json_body(&response);
     let ids = page["items"]
@@ -243,21 +250,23 @@ async fn an_empty_or_overlong_prefix_is_400() {
         ("empty", String::new()),
         ("321 characters", "a".repeat(321)),
     ] {
-        let response = handle(
+        let response = serve(
             &state,
             ApiRequest::new("GET", "/clients")
                 .query("prefix", &prefix)
                 .build(),
+            list_clients::HANDLER,
         )
         .await;
         assert_eq!(response.status(), 400, "{name}");
         assert_eq!(error_code(&response), "bad_request", "{name}");
     }
-    let longest = handle(
+    let longest = serve(
         &state,
         ApiRequest::new("GET", "/clients")
             .query("prefix", &"a".repeat(320))
             .build(),
+        list_clients::HANDLER,
     )
     .await;
     assert_eq!(longest.status(), 200);

@@ -1,17 +1,10 @@
 use shared::db::TicketContent;
 use shared::db::bson::DateTime;
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, json_body, seed_client,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, list_ticket_transactions::HANDLER).await
-}
 
 fn list(ticket_id: &str) -> ApiRequest {
     ApiRequest::new("GET", "/tickets/x/transactions").path("ticketId", ticket_id)
@@ -58,7 +51,7 @@ async fn read_all(state: &shared::state::ApiState, limit: &str) -> (Vec<i64>, us
         if let Some(cursor) = &cursor {
             request = request.query("cursor", cursor);
         }
-        let response = handle(state, request.build()).await;
+        let response = serve(state, request.build(), list_ticket_transactions::HANDLER).await;
         assert_eq!(response.status(), 200, "{}", json_body(&response));
         largest = largest.max(response.body().len());
         let page = json_body(&response);
@@ -116,15 +109,34 @@ async fn a_page_of_large_emails_ends_early_and_stays_far_below_six_megabytes() {
 #[tokio::test]
 async fn an_unknown_ticket_is_404_and_a_cursor_of_another_list_is_400() {
     let state = api_state(testing::store().await);
-    assert_eq!(handle(&state, list("404").build()).await.status(), 404);
+    assert_eq!(
+        serve(
+            &state,
+            list("404").build(),
+            list_ticket_transactions::HANDLER
+        )
+        .await
+        .status(),
+        404
+    );
     seed(&state, vec![message(1, String::new())]).await;
     let ticket_cursor = shared::pagination::encode(&shared::pagination::TicketKey(5));
-    let response = handle(&state, list("5").query("cursor", &ticket_cursor).build()).await;
+    let response = serve(
+        &state,
+        list("5").query("cursor", &ticket_cursor).build(),
+        list_ticket_transactions::HANDLER,
+    )
+    .await;
     assert_eq!(response.status(), 400);
 }
 
 #[tokio::test]
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
-    assert_requires_token(|r| handle(&state, r), "GET", "/tickets/5/transactions").await;
+    assert_requires_token(
+        |r| serve(&state, r, list_ticket_transactions::HANDLER),
+        "GET",
+        "/tickets/5/transactions",
+    )
+    .await;
 }

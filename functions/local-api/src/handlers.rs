@@ -6,16 +6,22 @@ use std::sync::OnceLock;
 
 use lambda_http::{Body, Request, Response};
 use shared::error::AppError;
+use shared::files::FileStore;
 use shared::response::error_response;
 use shared::rest::{RestHandler, serve};
-use shared::state::{ApiState, WebhookState};
+use shared::state::{ApiState, ClosingState, NewTicketState};
+
+use crate::queue::AnyQueue;
 
 pub type ResponseFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
     Rest(RestHandler),
-    Webhook(for<'a> fn(&'a WebhookState, Request) -> ResponseFuture<'a>),
+    /// A route that serves or erases archived files.
+    RestWithFiles(RestHandler<FileStore>),
+    NewTicket(for<'a> fn(&'a NewTicketState, Request) -> ResponseFuture<'a>),
+    Closing(for<'a> fn(&'a ClosingState<AnyQueue>, Request) -> ResponseFuture<'a>),
     /// The archive viewer's page and assets: no token, no database.
     Viewer(fn(&viewer::Viewer, &Request) -> Response<Body>),
 }
@@ -24,17 +30,20 @@ pub enum Handler {
 pub const HANDLERS: [(&str, Handler); 15] = [
     (
         "webhook-new-ticket",
-        Handler::Webhook(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
+        Handler::NewTicket(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
     ),
     (
         "webhook-ticket-state-change",
-        Handler::Webhook(|s, r| Box::pin(webhook_ticket_state_change::handle(s, r))),
+        Handler::Closing(|s, r| Box::pin(webhook_ticket_state_change::handle(s, r))),
     ),
     ("create-client", Handler::Rest(create_client::HANDLER)),
     ("list-clients", Handler::Rest(list_clients::HANDLER)),
     ("get-client", Handler::Rest(get_client::HANDLER)),
     ("update-client", Handler::Rest(update_client::HANDLER)),
-    ("delete-client", Handler::Rest(delete_client::HANDLER)),
+    (
+        "delete-client",
+        Handler::RestWithFiles(delete_client::HANDLER),
+    ),
     ("create-ticket", Handler::Rest(create_ticket::HANDLER)),
     (
         "list-client-tickets",
@@ -45,9 +54,15 @@ pub const HANDLERS: [(&str, Handler); 15] = [
         "list-ticket-transactions",
         Handler::Rest(list_ticket_transactions::HANDLER),
     ),
-    ("get-attachment", Handler::Rest(get_attachment::HANDLER)),
+    (
+        "get-attachment",
+        Handler::RestWithFiles(get_attachment::HANDLER),
+    ),
     ("update-ticket", Handler::Rest(update_ticket::HANDLER)),
-    ("delete-ticket", Handler::Rest(delete_ticket::HANDLER)),
+    (
+        "delete-ticket",
+        Handler::RestWithFiles(delete_ticket::HANDLER),
+    ),
     ("viewer", Handler::Viewer(viewer::handle)),
 ];
 
@@ -61,23 +76,44 @@ pub fn handler(binary: &str) -> Option<Handler> {
 /// The states the handlers need. Webhooks are optional locally: without Glassix settings the
 /// REST API still runs and the webhook routes answer 503.
 pub struct States {
-    pub api: ApiState,
-    pub webhooks: Option<WebhookState>,
+    pub api: ApiState<FileStore>,
+    pub webhooks: Option<Webhooks>,
+}
+
+pub struct Webhooks {
+    pub new_ticket: NewTicketState,
+    pub closing: ClosingState<AnyQueue>,
 }
 
 impl States {
     pub async fn call(&self, handler: Handler, request: Request) -> Response<Body> {
         match handler {
-            Handler::Rest(handler) => serve(&self.api, request, handler).await,
-            Handler::Webhook(handle) => match &self.webhooks {
-                Some(state) => handle(state, request).await,
-                None => error_response(&AppError::Unavailable(
-                    "webhooks need GLASSIX_* settings; see README.md".into(),
-                )),
+            Handler::Rest(handler) => {
+                serve(
+                    &self.api.with_files(shared::state::NoFiles),
+                    request,
+                    handler,
+                )
+                .await
+            }
+            Handler::RestWithFiles(handler) => serve(&self.api, request, handler).await,
+            Handler::NewTicket(handle) => match &self.webhooks {
+                Some(webhooks) => handle(&webhooks.new_ticket, request).await,
+                None => webhooks_disabled(),
+            },
+            Handler::Closing(handle) => match &self.webhooks {
+                Some(webhooks) => handle(&webhooks.closing, request).await,
+                None => webhooks_disabled(),
             },
             Handler::Viewer(handle) => handle(local_viewer(), &request),
         }
     }
+}
+
+fn webhooks_disabled() -> Response<Body> {
+    error_response(&AppError::Unavailable(
+        "webhooks need GLASSIX_* settings; see README.md".into(),
+    ))
 }
 
 /// The viewer as its Lambda builds it, from this process's environment, once.

@@ -1,20 +1,28 @@
 //! `local-api`: serves every route of `template.yaml` on `127.0.0.1:$PORT` by calling the same
-//! handler functions the Lambdas run. For development only; never deployed.
+//! handler functions the Lambdas run, and runs the closing pipeline as deployed: closed tickets
+//! go to the archive queue (`queue`), and a poller hands them to the worker's own handler.
+//! For development only; never deployed.
 
 pub mod handlers;
-pub mod poller;
+pub mod queue;
 pub mod routes;
 pub mod server;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use shared::config::Config;
 use shared::error::AppError;
-use shared::queue::ArchiveQueue;
-use shared::reconcile::Reconciles;
-use shared::state::{ApiState, ReconcileState, WebhookState, WorkerState};
+use shared::files::FileStore;
+use shared::queue::poller;
+use shared::state::{
+    ApiState, ClosingState, FromConfig, NewTicketState, ReconcileState, WorkerState,
+};
 
+pub use queue::AnyQueue;
 pub use server::LocalApi;
+
+use handlers::{States, Webhooks};
 
 /// `LOCAL_API_TEMPLATE`, else the repository's `template.yaml`.
 pub fn template_path() -> PathBuf {
@@ -23,53 +31,110 @@ pub fn template_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))
 }
 
-/// Builds the local API from the same configuration the Lambdas read.
+/// Builds the local API from the same configuration the Lambdas read, and the archive queue's
+/// poller when the webhooks are on (`None` without Glassix settings: nothing is queued then).
 pub async fn from_config(
     config: Config,
     template: &str,
-) -> Result<LocalApi, Box<dyn std::error::Error>> {
+) -> Result<(LocalApi, Option<Poller>), Box<dyn std::error::Error>> {
     let routes = routes::from_template(template)?;
-    let api = ApiState::from_config(config.clone())
+    let api = ApiState::<FileStore>::from_config(config.clone())
         .await
         .map_err(describe)?;
-    let webhooks = match config.glassix() {
-        Ok(_) => Some(WebhookState::from_config(config).await.map_err(describe)?),
+    let (webhooks, poller) = match config.glassix() {
+        Ok(_) => {
+            let poller = Poller::from_config(&config).await?;
+            let webhooks = Webhooks {
+                new_ticket: NewTicketState::from_config(config.clone())
+                    .await
+                    .map_err(describe)?,
+                closing: ClosingState::with_queue(&config, queue(&config).await?).await,
+            };
+            (Some(webhooks), Some(poller))
+        }
         Err(missing) => {
             tracing::warn!(reason = %missing, "webhook routes disabled");
-            None
+            (None, None)
         }
     };
-    Ok(LocalApi::new(routes, handlers::States { api, webhooks })?)
+    Ok((LocalApi::new(routes, States { api, webhooks })?, poller))
 }
 
-/// With `ARCHIVE_QUEUE_URL` and Glassix settings, the queue and the worker state the poller
-/// needs (the production shape, e.g. against moto); `None` in the inline mode.
-pub async fn archive_poller(
-    config: &Config,
-) -> Result<Option<(ArchiveQueue, WorkerState)>, Box<dyn std::error::Error>> {
-    let Some(queue) = ArchiveQueue::from_config(config).await else {
-        return Ok(None);
-    };
-    let worker = WorkerState::from_config(config.clone())
-        .await
-        .map_err(describe)?;
-    Ok(Some((queue, worker)))
+/// The archive queue and the worker that works it off.
+pub struct Poller {
+    pub queue: AnyQueue,
+    pub worker: WorkerState,
+}
+
+impl Poller {
+    pub async fn from_config(config: &Config) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self {
+            queue: queue(config).await?,
+            worker: WorkerState::from_config(config.clone())
+                .await
+                .map_err(describe)?,
+        })
+    }
+
+    /// Polls until the process ends.
+    pub async fn run(self) {
+        poller::run(self.queue, self.worker).await
+    }
+}
+
+async fn queue(config: &Config) -> Result<AnyQueue, Box<dyn std::error::Error>> {
+    let store = shared::state::connect(config).await.map_err(describe)?;
+    Ok(AnyQueue::from_config(config, &store).await)
 }
 
 fn describe(error: AppError) -> String {
     format!("{error}: {}", error.detail().unwrap_or_default())
 }
 
-/// One reconciliation pass, as the schedule runs it; prints its report as JSON.
+/// One reconciliation pass, as the schedule runs it, then the archive jobs it queued are
+/// worked off; prints the run's report and what the worker did as JSON.
 pub async fn reconcile_once(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let state = ReconcileState::from_config(config)
+    let state = ReconcileState::with_queue(&config, queue(&config).await?)
         .await
         .map_err(describe)?;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     let report = state
         .reconciler()
         .run_and_report(chrono::Utc::now(), deadline)
         .await;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    let worker = WorkerState::from_config(config).await.map_err(describe)?;
+    let worked = poller::work_off(&state.queue, &worker, poller::JOB_TIME).await?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "reconciliation": report,
+            "archiveJobs": {"run": worked.handled, "failed": worked.failed},
+        }))?
+    );
     Ok(())
+}
+
+/// The archive jobs that failed their last attempt, as JSON (ticket ids and counts only).
+pub async fn dead_letters(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    match queue(&config).await? {
+        AnyQueue::Database(queue) => {
+            let dead: Vec<_> = queue
+                .dead()
+                .await?
+                .into_iter()
+                .map(|job| {
+                    serde_json::json!({
+                        "ticketId": job.group,
+                        "receiveCount": job.receive_count,
+                        "sentAt": job.sent_at.try_to_rfc3339_string().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&dead)?);
+            Ok(())
+        }
+        AnyQueue::Sqs(_) => {
+            Err("with ARCHIVE_QUEUE_URL the dead-letter queue is SQS's: read it there".into())
+        }
+    }
 }

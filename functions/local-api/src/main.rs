@@ -5,9 +5,12 @@ use std::sync::Arc;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::runtime::init_logging();
     let config = shared::config::Config::load().await?;
-    // `local-api reconcile`: one reconciliation pass against the configured Glassix, then exit.
-    if std::env::args().nth(1).as_deref() == Some("reconcile") {
-        return local_api::reconcile_once(config).await;
+    // `local-api reconcile`: one reconciliation pass against the configured Glassix, its
+    // archive jobs worked off, then exit. `local-api dead-letters`: the jobs that gave up.
+    match std::env::args().nth(1).as_deref() {
+        Some("reconcile") => return local_api::reconcile_once(config).await,
+        Some("dead-letters") => return local_api::dead_letters(config).await,
+        _ => {}
     }
     // The deploy-time migration (the `migrate` function), here at every start; `local-api
     // migrate` runs only it, e.g. against a production database from a workstation.
@@ -20,10 +23,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let template = std::fs::read_to_string(local_api::template_path())?;
-    if let Some((queue, worker)) = local_api::archive_poller(&config).await? {
-        tokio::spawn(local_api::poller::run(queue, worker));
+    let (app, poller) = local_api::from_config(config, &template).await?;
+    if let Some(poller) = poller {
+        tokio::spawn(poller.run());
     }
-    let app = Arc::new(local_api::from_config(config, &template).await?);
+    let app = Arc::new(app);
     let port = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())

@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use shared::files::{FileStore, ticket_prefix};
+use shared::job::Outcome;
+use shared::queue::{ArchiveJob, JobQueue};
 use shared::rest::{RestHandler, serve};
-use shared::state::{ApiState, WorkerState};
-use shared::testing::files::{local_dir, s3_bucket, stored_keys};
+use shared::state::{ApiState, NoFiles, WorkerState};
+use shared::testing::faults::silent_server;
+use shared::testing::files::{local_dir, s3_bucket, s3_store_at, stored_keys};
 use shared::testing::glassix::{
     CutBody, GlassixStub, LiveTicket, cut_body_server, file_path, sample_bytes,
 };
+use shared::testing::pipeline::ClosingPipeline;
 use shared::testing::requests::{ApiRequest, api_state, json_body};
 use shared::testing::{self, fixture};
 use tokio::time::Instant;
@@ -102,21 +106,20 @@ async fn run_job(worker: &WorkerState) -> Vec<String> {
         .collect()
 }
 
-async fn states(stub: &GlassixStub, files: FileStore) -> (WorkerState, ApiState) {
+async fn states(stub: &GlassixStub, files: FileStore) -> (WorkerState, ApiState<FileStore>) {
     let store = testing::store().await;
     let worker = WorkerState {
         store: store.clone(),
         glassix: stub.client(),
         files: files.clone(),
     };
-    let mut api = api_state(store);
-    api.files = Some(files);
+    let api = api_state(store).with_files(files);
     (worker, api)
 }
 
-async fn call(
-    api: &ApiState,
-    handler: RestHandler,
+async fn call<F>(
+    api: &ApiState<F>,
+    handler: RestHandler<F>,
     request: ApiRequest,
 ) -> lambda_http::Response<lambda_http::Body> {
     serve(api, request.build(), handler).await
@@ -130,7 +133,11 @@ fn attachment_request(transaction: i64, attachment: i64) -> ApiRequest {
 }
 
 /// The file as a reader gets it through the route: the bytes and their Content-Disposition.
-async fn download(api: &ApiState, transaction: i64, attachment: i64) -> (Vec<u8>, String) {
+async fn download(
+    api: &ApiState<FileStore>,
+    transaction: i64,
+    attachment: i64,
+) -> (Vec<u8>, String) {
     let response = call(
         api,
         get_attachment::HANDLER,
@@ -192,7 +199,7 @@ async fn files_are_stored_byte_exact_before_the_scramble_and_served(files: FileS
     // The archived ticket names each file's route, size and digest.
     let ticket = json_body(
         &call(
-            &api,
+            &api.with_files(NoFiles),
             get_ticket::HANDLER,
             ApiRequest::new("GET", "/tickets/x").path("ticketId", &TICKET.to_string()),
         )
@@ -259,6 +266,52 @@ async fn a_download_that_fails_leaves_the_ticket_unscrambled_and_the_job_failed(
         let keys = stored_keys(&files, &ticket_prefix(TICKET)).await;
         assert_eq!(keys.len(), 1, "{name}: only the image is stored: {keys:?}");
     }
+}
+
+#[tokio::test]
+async fn a_file_store_that_never_answers_fails_the_job_in_time_frees_the_ticket_and_is_retried() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_with_files()).await;
+    serve_files(&live, &stub).await;
+    let store = testing::store().await;
+    let mut pipeline = ClosingPipeline::new(&stub, store.clone());
+    pipeline.worker.files = s3_store_at(&silent_server().await);
+    pipeline.job_time = Duration::from_secs(2);
+    pipeline
+        .queue()
+        .enqueue(&ArchiveJob { ticket_id: TICKET }, b"a closing")
+        .await
+        .expect("queued");
+
+    let started = Instant::now();
+    // Bounded here too: without the job's own deadline this would wait forever.
+    let worked = tokio::time::timeout(Duration::from_secs(30), pipeline.work_off())
+        .await
+        .expect("the job ended on its own");
+
+    assert_eq!((worked.handled, worked.failed), (1, 1));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "ended at its deadline, not at the function's timeout: {:?}",
+        started.elapsed()
+    );
+    let lock = store
+        .lock_ticket(TICKET, Duration::from_secs(5))
+        .await
+        .expect("the lock collection answers")
+        .expect("the job gave the ticket's lock back");
+    store.unlock_ticket(lock).await.expect("unlocked");
+    assert_eq!(live.ticket()["isScrambled"], false);
+
+    // The store answers again: the job comes back from the queue and finishes.
+    pipeline.worker.files = testing::local_files();
+    let retried = pipeline.retry_now().await;
+
+    assert_eq!(
+        retried.outcomes,
+        vec![Outcome::Processed("archived and scrambled")]
+    );
+    assert_eq!(live.ticket()["isScrambled"], true);
 }
 
 #[tokio::test]
@@ -405,7 +458,7 @@ async fn a_40_mb_ticket_is_archived_whole_and_read_back_in_pages(files: FileStor
     assert_eq!(run_job(&worker).await, Vec::<String>::new());
 
     let first = call(
-        &api,
+        &api.with_files(NoFiles),
         get_ticket::HANDLER,
         ApiRequest::new("GET", "/tickets/x").path("ticketId", &TICKET.to_string()),
     )
@@ -423,7 +476,7 @@ async fn a_40_mb_ticket_is_archived_whole_and_read_back_in_pages(files: FileStor
     let mut cursor = first["transactionsNext"].as_str().map(str::to_owned);
     while let Some(next) = cursor {
         let response = call(
-            &api,
+            &api.with_files(NoFiles),
             list_ticket_transactions::HANDLER,
             ApiRequest::new("GET", "/tickets/x/transactions")
                 .path("ticketId", &TICKET.to_string())

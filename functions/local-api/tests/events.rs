@@ -3,10 +3,13 @@
 //! its own function's handler accepts, so the files `sam local invoke` and `cargo lambda
 //! invoke` use never rot.
 
-use local_api::handlers::{States, handler};
-use shared::state::WorkerState;
+use local_api::AnyQueue;
+use local_api::handlers::{States, Webhooks, handler};
+use shared::queue::poller::work_off;
 use shared::testing::glassix::{BASE_PATH, GlassixStub, LiveTicket};
-use shared::testing::requests::{api_state_accepting, json_body, webhook_state};
+use shared::testing::requests::{
+    api_state_accepting, closing_state, json_body, new_ticket_state, worker_state,
+};
 use shared::testing::{self};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
@@ -63,17 +66,22 @@ async fn every_event_file_runs_through_its_handler() {
 
     let stub = glassix_answering_everything().await;
     let store = testing::store().await;
-    let mut api = api_state_accepting(
+    let worker = worker_state(&stub, store.clone());
+    // One file store for all, as one deployment has one bucket.
+    let api = api_state_accepting(
         store.clone(),
         vec!["local-dev-token-0123456789abcdef".into()],
-    );
-    let webhooks = webhook_state(&stub, store).await;
-    // One file store for all, as one deployment has one bucket.
-    api.files = Some(webhooks.files.clone());
+    )
+    .with_files(worker.files.clone());
     let states = States {
         api,
-        webhooks: Some(webhooks),
+        webhooks: Some(Webhooks {
+            new_ticket: new_ticket_state(&stub, store.clone()).await,
+            closing: closing_state(&stub, store).map_queue(AnyQueue::Database),
+        }),
     };
+    let queue = &states.webhooks.as_ref().expect("webhooks").closing.queue;
+    let job_time = std::time::Duration::from_secs(60);
 
     for (binary, expected) in ORDER {
         let text =
@@ -90,6 +98,11 @@ async fn every_event_file_runs_through_its_handler() {
             "{binary}: {}",
             json_body(&response)
         );
+        // What local-api's poller does next: the queued closing is archived.
+        let worked = work_off(queue, &worker, job_time)
+            .await
+            .expect("the queue answers");
+        assert_eq!(worked.failed, 0, "{binary}");
     }
     assert_eq!(
         stub.received("DELETE", "tickets/scramble/48213977")
@@ -98,15 +111,10 @@ async fn every_event_file_runs_through_its_handler() {
         1
     );
 
-    // The worker's SQS event, after the webhook archived the ticket inline: a duplicate job,
+    // The worker's SQS event, after the queued job archived the ticket: a duplicate job,
     // acknowledged (no failure reported), nothing scrambled twice.
     let text = std::fs::read_to_string(events_dir.join("archive-worker.json")).expect("event file");
     let event = serde_json::from_str(&text).expect("archive-worker: not an SQS event");
-    let worker = WorkerState {
-        store: states.api.store.clone(),
-        glassix: stub.client(),
-        files: states.api.files.clone().expect("a file store"),
-    };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let response = archive_worker::handle(&worker, event, deadline).await;
     assert!(response.batch_item_failures.is_empty());
@@ -117,8 +125,9 @@ async fn every_event_file_runs_through_its_handler() {
     let event: serde_json::Value = serde_json::from_str(&text).expect("an EventBridge event");
     assert_eq!(event["detail-type"], "Scheduled Event");
     let reconcile = shared::state::ReconcileState {
-        worker,
-        queue: None,
+        store: states.api.store.clone(),
+        glassix: stub.client(),
+        queue: shared::queue::LocalQueue::new(states.api.store.clone()),
         since: None,
         dry_run: false,
     };

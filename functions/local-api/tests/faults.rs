@@ -8,10 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shared::db::Store;
-use shared::state::WebhookState;
+use shared::state::NewTicketState;
 use shared::testing::faults::{host_of, slow_relay};
 use shared::testing::glassix::{GlassixStub, LiveTicket};
-use shared::testing::requests::{ApiRequest, api_state, error_code, signed_webhook, webhook_state};
+use shared::testing::pipeline::ClosingPipeline;
+use shared::testing::requests::{
+    ApiRequest, api_state, error_code, new_ticket_state, signed_webhook,
+};
 use shared::testing::{self, fixture, servers};
 use tokio::time::Instant;
 use wiremock::ResponseTemplate;
@@ -73,10 +76,34 @@ async fn store_at(uri: &str) -> Store {
         .expect("the client is built lazily")
 }
 
-async fn state_with_budget(stub: &GlassixStub, store: Store, budget_ms: u64) -> WebhookState {
-    let mut state = webhook_state(stub, store).await;
-    state.budget = Duration::from_millis(budget_ms);
-    state
+/// Both webhooks, each delivery (and each archive job) given `budget_ms`.
+struct Webhooks {
+    new_ticket: NewTicketState,
+    closing: ClosingPipeline,
+}
+
+async fn webhooks_with_budget(stub: &GlassixStub, store: Store, budget_ms: u64) -> Webhooks {
+    let budget = Duration::from_millis(budget_ms);
+    let mut new_ticket = new_ticket_state(stub, store.clone()).await;
+    new_ticket.budget = budget;
+    let mut closing = ClosingPipeline::new(stub, store);
+    closing.webhook.budget = budget;
+    closing.job_time = budget;
+    Webhooks {
+        new_ticket,
+        closing,
+    }
+}
+
+impl Webhooks {
+    async fn new_ticket(&self) -> lambda_http::Response<lambda_http::Body> {
+        webhook_new_ticket::handle(&self.new_ticket, signed_webhook(&new_ticket_event())).await
+    }
+
+    async fn closed(&self) -> lambda_http::Response<lambda_http::Body> {
+        webhook_ticket_state_change::handle(&self.closing.webhook, signed_webhook(&closed_event()))
+            .await
+    }
 }
 
 fn list_clients() -> lambda_http::Request {
@@ -91,13 +118,14 @@ fn create_client() -> lambda_http::Request {
 
 #[tokio::test]
 async fn database_down_rest_answers_503_and_webhooks_ask_for_a_retry_without_acting() {
+    // The local archive queue is in the database too: the closing cannot be queued.
     let stub = glassix_accepting_everything().await;
     let api = api_state(testing::unreachable_store().await);
-    let state = state_with_budget(&stub, testing::unreachable_store().await, 2000).await;
+    let state = webhooks_with_budget(&stub, testing::unreachable_store().await, 2000).await;
 
     let listed = shared::rest::serve(&api, list_clients(), list_clients::HANDLER).await;
-    let new_ticket = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;
-    let closed = webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let new_ticket = state.new_ticket().await;
+    let closed = state.closed().await;
 
     assert_eq!(listed.status(), 503);
     assert_eq!(error_code(&listed), "unavailable");
@@ -113,11 +141,11 @@ async fn database_slower_than_the_budget_webhooks_answer_503_within_it_and_never
     let stub = glassix_accepting_everything().await;
     let relay = slow_relay(host_of(servers::mongodb_uri()), Duration::from_secs(3)).await;
     let state =
-        state_with_budget(&stub, store_at(&format!("mongodb://{relay}/")).await, 1500).await;
+        webhooks_with_budget(&stub, store_at(&format!("mongodb://{relay}/")).await, 1500).await;
 
     let started = Instant::now();
-    let new_ticket = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;
-    let closed = webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let new_ticket = state.new_ticket().await;
+    let closed = state.closed().await;
     let elapsed = started.elapsed();
 
     assert_eq!(new_ticket.status(), 503);
@@ -136,12 +164,12 @@ async fn database_refusing_writes_nothing_is_claimed_and_nothing_is_scrambled() 
     let stub = glassix_accepting_everything().await;
     let read_only = store_at(servers::read_only_mongodb_uri()).await;
     let api = api_state(read_only.clone());
-    let state = state_with_budget(&stub, read_only, 3000).await;
+    let state = webhooks_with_budget(&stub, read_only, 3000).await;
 
     let listed = shared::rest::serve(&api, list_clients(), list_clients::HANDLER).await;
     let created = shared::rest::serve(&api, create_client(), create_client::HANDLER).await;
-    let new_ticket = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;
-    let closed = webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let new_ticket = state.new_ticket().await;
+    let closed = state.closed().await;
 
     // A refusal the driver does not mark as retryable is a 500 in the error shape; Glassix
     // retries any non-2xx delivery.
@@ -178,13 +206,15 @@ async fn glassix_token_endpoint_failing_nothing_is_sent_and_the_next_delivery_co
     mount_token_and_actions(&stub, ResponseTemplate::new(500)).await;
     LiveTicket::mount(&stub, ticket_json()).await;
     let store = testing::store().await;
-    let state = state_with_budget(&stub, store.clone(), 800).await;
+    let state = webhooks_with_budget(&stub, store.clone(), 800).await;
 
-    let new_ticket = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;
-    let closed = webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let new_ticket = state.new_ticket().await;
+    let closed = state.closed().await;
+    let worked = state.closing.work_off().await;
 
     assert_eq!(new_ticket.status(), 503);
-    assert_eq!(closed.status(), 503);
+    assert_eq!(closed.status(), 200, "queued");
+    assert_eq!(worked.failed, 1, "the job fails and is kept for its retry");
     assert!(glassix_calls(&stub).await.is_empty());
     assert!(store.get_ticket(TICKET).await.expect("read").is_none());
 
@@ -196,7 +226,7 @@ async fn glassix_token_endpoint_failing_nothing_is_sent_and_the_next_delivery_co
         shared::testing::glassix::json_fixture("glassix/token-response.json"),
     )
     .await;
-    let retried = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;
+    let retried = state.new_ticket().await;
 
     assert_eq!(retried.status(), 200);
     let calls = glassix_calls(&stub).await;
@@ -214,9 +244,9 @@ async fn a_stale_token_refused_with_401_is_renewed_once_and_the_note_is_added() 
         ResponseTemplate::new(401),
     )
     .await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = webhooks_with_budget(&stub, testing::store().await, 4500).await;
 
-    let response = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;
+    let response = state.new_ticket().await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(stub.received("POST", "token/get").await.len(), 2);
@@ -240,12 +270,13 @@ async fn glassix_answering_500_then_200_the_closed_ticket_is_archived_and_scramb
     )
     .await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let state = webhooks_with_budget(&stub, store.clone(), 4500).await;
 
-    let response =
-        webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let response = state.closed().await;
+    let worked = state.closing.work_off().await;
 
     assert_eq!(response.status(), 200);
+    assert_eq!((worked.handled, worked.failed), (1, 0));
     let stored = store
         .get_ticket(TICKET)
         .await
@@ -261,12 +292,20 @@ async fn glassix_too_slow_for_the_budget_the_closed_ticket_is_neither_archived_n
     let live = LiveTicket::mount(&stub, ticket_json()).await;
     live.delay_gets(Duration::from_secs(3));
     let store = testing::store().await;
-    let state = state_with_budget(&stub, store.clone(), 1000).await;
+    let state = webhooks_with_budget(&stub, store.clone(), 1000).await;
 
-    let response =
-        webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let response = state.closed().await;
+    let started = Instant::now();
+    let worked = state.closing.work_off().await;
 
-    assert_eq!(response.status(), 503);
+    assert_eq!(response.status(), 200, "queued");
+    assert_eq!(worked.failed, 1);
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(state.closing.waiting().await.len(), 1, "kept for its retry");
     assert!(store.get_ticket(TICKET).await.expect("read").is_none());
     assert_eq!(scrambles(&glassix_calls(&stub).await), 0);
 }
@@ -284,12 +323,13 @@ async fn glassix_answering_malformed_json_nothing_is_archived_or_scrambled() {
     )
     .await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let state = webhooks_with_budget(&stub, store.clone(), 4500).await;
 
-    let response =
-        webhook_ticket_state_change::handle(&state, signed_webhook(&closed_event())).await;
+    let response = state.closed().await;
+    let worked = state.closing.work_off().await;
 
-    assert_eq!(response.status(), 503);
+    assert_eq!(response.status(), 200, "queued");
+    assert_eq!(worked.failed, 1);
     assert!(store.get_ticket(TICKET).await.expect("read").is_none());
     assert_eq!(scrambles(&glassix_calls(&stub).await), 0);
 }
@@ -339,7 +379,7 @@ async fn a_connection_cut_after_the_note_was_sent_is_not_repeated_and_is_left_un
     let mut settings = stub.settings();
     settings.base_url = base;
     let store = testing::store().await;
-    let mut state = webhook_state(&stub, store.clone()).await;
+    let mut state = new_ticket_state(&stub, store.clone()).await;
     state.glassix = shared::glassix::GlassixClient::new(settings).expect("client");
 
     let response = webhook_new_ticket::handle(&state, signed_webhook(&new_ticket_event())).await;

@@ -1331,7 +1331,7 @@ async fn over_http_hostile_bodies_get_the_error_shape_and_write_nothing() {
     let state = seeded_state().await;
     let store = state.store.clone();
     let base = common::serve_on_loopback(States {
-        api: state,
+        api: state.with_files(testing::local_files()),
         webhooks: None,
     })
     .await;

@@ -27,15 +27,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use local_api::handlers::States;
+use local_api::AnyQueue;
+use local_api::handlers::{States, Webhooks};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use shared::db::Store;
 use shared::db::bson::{Bson, Document, doc};
 use shared::db::documents::{CLIENTS, TICKETS, TRANSACTIONS, WEBHOOK_ACTIONS};
 use shared::glassix::inbound::sign;
+use shared::queue::LocalQueue;
 use shared::testing::glassix::{BASE_PATH, GlassixStub, LiveTicket, TEST_API_SECRET};
-use shared::testing::requests::{TEST_API_TOKEN, api_state, ticket_body, webhook_state};
+use shared::testing::requests::{
+    TEST_API_TOKEN, api_state_with_files, closing_state, new_ticket_state, ticket_body,
+    worker_state,
+};
 use shared::testing::{self, fixture};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
@@ -79,7 +84,7 @@ async fn mixed_load_acknowledges_every_write_exactly_once() {
     let store = testing::store().await;
     store.ensure_indexes().await.expect("indexes");
     let stub = glassix().await;
-    // Closed tickets live in the stub (GET, file, scramble): a few, the inline archive job is
+    // Closed tickets live in the stub (GET, file, scramble): a few, the archive job is
     // the most expensive request of the mix.
     let closed_count = (requests / 100).clamp(2, 100);
     let mut closed = Vec::new();
@@ -124,6 +129,7 @@ async fn mixed_load_acknowledges_every_write_exactly_once() {
     let wall = started.elapsed();
 
     let audit_started = Instant::now();
+    archive_queue_worked_off(&store).await;
     let unexpected: Vec<String> = logs
         .iter_mut()
         .flat_map(|l| std::mem::take(&mut l.unexpected))
@@ -274,13 +280,40 @@ impl wiremock::Respond for GetNewTicket {
     }
 }
 
-/// The local API with REST and webhook states (inline archive mode) on a free loopback port.
+/// The local API with REST and webhook states on a free loopback port, and its archive queue's
+/// poller running the worker, as `local-api` runs them.
 async fn start_local_api(stub: &GlassixStub, store: Store) -> String {
+    tokio::spawn(shared::queue::poller::run(
+        LocalQueue::new(store.clone()),
+        worker_state(stub, store.clone()),
+    ));
     common::serve_on_loopback(States {
-        api: api_state(store.clone()),
-        webhooks: Some(webhook_state(stub, store).await),
+        api: api_state_with_files(store.clone()),
+        webhooks: Some(Webhooks {
+            new_ticket: new_ticket_state(stub, store.clone()).await,
+            closing: closing_state(stub, store).map_queue(AnyQueue::Database),
+        }),
     })
     .await
+}
+
+/// Waits until the poller has worked off every queued closing (a job that met a concurrent
+/// deletion of its client is retried after its backoff).
+async fn archive_queue_worked_off(store: &Store) {
+    let queue = LocalQueue::new(store.clone());
+    let give_up = Instant::now() + Duration::from_secs(180);
+    while !queue
+        .waiting()
+        .await
+        .expect("the local queue answers")
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < give_up,
+            "archive jobs still queued after 3 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The Glassix ticket fixture as ticket `ticket_id` of client `client`.
@@ -1188,7 +1221,8 @@ impl Worker {
         }
     }
 
-    /// A closed ticket's delivery, archived inline; `repeated` as for new tickets.
+    /// A closed ticket's delivery, queued for archiving; `repeated` as for new tickets (the
+    /// queue drops the repeat's copy).
     async fn closed(&mut self, repeated: bool) {
         let run = self.run.clone();
         let Some((index, closed)) = run.take_closed() else {
@@ -1202,12 +1236,9 @@ impl Worker {
         let event = closed_event(closed.ticket_id, &closed.client);
         let request = self.webhook("ticket-state-change", event.clone(), TEST_API_SECRET);
         let mut acknowledged = false;
-        if let Some((200, body)) = self
-            .send("webhook closed (inline archive)", request, WEBHOOK_ANSWERS)
-            .await
-        {
+        if let Some((200, body)) = self.send("webhook closed", request, WEBHOOK_ANSWERS).await {
             acknowledged = true;
-            if body["results"][0]["outcome"] != "processed" {
+            if body["results"][0]["reason"] != "queued for archiving" {
                 self.fail(format!("closed {}: answered {body}", closed.ticket_id));
             }
         }
@@ -1217,8 +1248,7 @@ impl Worker {
                 .send("webhook closed (repeat)", request, WEBHOOK_ANSWERS)
                 .await
             {
-                let outcome = &body["results"][0]["outcome"];
-                if outcome != "duplicate" && (acknowledged || outcome != "processed") {
+                if body["results"][0]["reason"] != "queued for archiving" {
                     self.fail(format!(
                         "repeated closed {}: answered {body}",
                         closed.ticket_id

@@ -3,12 +3,12 @@
 mod common;
 
 use local_api::handlers::States;
-use shared::testing::requests::{TEST_API_TOKEN, api_state};
+use shared::testing::requests::{TEST_API_TOKEN, api_state_with_files};
 use shared::testing::{self};
 
 async fn start() -> String {
     common::serve_on_loopback(States {
-        api: api_state(testing::store().await),
+        api: api_state_with_files(testing::store().await),
         webhooks: None,
     })
     .await
@@ -108,7 +108,8 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
             .expect("archived");
     }
     let api =
-        shared::testing::requests::api_state_accepting(store.clone(), vec![TEST_API_TOKEN.into()]);
+        shared::testing::requests::api_state_accepting(store.clone(), vec![TEST_API_TOKEN.into()])
+            .with_files(testing::local_files());
     let base = common::serve_on_loopback(States {
         api,
         webhooks: None,
@@ -163,8 +164,12 @@ async fn a_caller_that_hangs_up_does_not_stop_the_handler_half_way() {
     }
     let store = testing::store().await;
     let base = common::serve_on_loopback(States {
-        api: api_state(store.clone()),
-        webhooks: Some(shared::testing::requests::webhook_state(&stub, store.clone()).await),
+        api: api_state_with_files(store.clone()),
+        webhooks: Some(local_api::handlers::Webhooks {
+            new_ticket: shared::testing::requests::new_ticket_state(&stub, store.clone()).await,
+            closing: shared::testing::requests::closing_state(&stub, store.clone())
+                .map_queue(local_api::AnyQueue::Database),
+        }),
     })
     .await;
     let address = base.trim_start_matches("http://").to_owned();

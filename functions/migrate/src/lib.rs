@@ -17,6 +17,7 @@ use shared::config::Config;
 use shared::db::Store;
 use shared::error::AppError;
 use shared::glassix::Deadline;
+use shared::state::FromConfig;
 
 /// Time kept from the invocation for telling CloudFormation the outcome.
 const RESPONSE_RESERVE: Duration = Duration::from_secs(5);
@@ -28,8 +29,8 @@ pub struct MigrateState {
     pub http: reqwest::Client,
 }
 
-impl MigrateState {
-    pub async fn from_config(config: Config) -> Result<Self, AppError> {
+impl FromConfig for MigrateState {
+    async fn from_config(config: Config) -> Result<Self, AppError> {
         let store = shared::state::connect(&config).await?;
         let http = shared::tls::https_client()
             .timeout(RESPONSE_RESERVE)

@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::runtime::run_fallible_event(migrate::MigrateState::from_config, migrate::handle).await
+    shared::runtime::run_event(migrate::handle).await
 }

@@ -1,16 +1,16 @@
 //! `reconcile-closed-tickets`: run by an EventBridge schedule (every 15 minutes by default).
-//! Each run lists closed Glassix tickets since its checkpoint and hands every one not yet
-//! archived-and-scrambled to the archive job (`shared::reconcile`), within the invocation's
+//! Each run lists closed Glassix tickets since its checkpoint and queues every one not yet
+//! archived-and-scrambled for the archive job (`shared::reconcile`), within the invocation's
 //! time; it logs one JSON summary and returns it.
 
 use shared::glassix::Deadline;
-use shared::reconcile::{Reconciles, Report};
+use shared::queue::JobQueue;
+use shared::reconcile::Report;
+use shared::state::ReconcileState;
 
-/// One run, on the deployed function's state (`QueueingReconcileState`: every ticket to
-/// archive is queued) or on `local-api`'s (`ReconcileState`: queued with a queue, else
-/// archived inline). The scheduled event carries nothing the run needs.
-pub async fn handle<S: Reconciles>(
-    state: &S,
+/// One run. The scheduled event carries nothing the run needs.
+pub async fn handle<Q: JobQueue>(
+    state: &ReconcileState<Q>,
     _event: serde_json::Value,
     deadline: Deadline,
 ) -> Report {

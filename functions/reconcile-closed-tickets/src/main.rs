@@ -1,8 +1,5 @@
+// Deployed, every ticket found goes to the SQS archive queue.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::runtime::run_event(
-        shared::state::QueueingReconcileState::from_config,
-        reconcile_closed_tickets::handle,
-    )
-    .await
+    shared::runtime::run_event(reconcile_closed_tickets::handle::<shared::queue::SqsQueue>).await
 }

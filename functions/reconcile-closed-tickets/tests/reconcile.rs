@@ -8,8 +8,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use shared::db::TicketContent;
 use shared::db::bson::DateTime as BsonDate;
 use shared::db::checkpoints::CLOSED_TICKETS;
-use shared::reconcile::Reconciles;
-use shared::state::{QueueingReconcileState, ReconcileState, WorkerState};
+use shared::queue::LocalQueue;
+use shared::queue::poller::work_off;
+use shared::state::{ReconcileState, WorkerState};
 use shared::testing::glassix::{BASE_PATH, GlassixStub, LiveTicket};
 use shared::testing::queue::{counts, fifo_queue};
 use shared::testing::{self, fixture};
@@ -85,7 +86,8 @@ async fn glassix_with_250_closed_tickets() -> GlassixStub {
     stub
 }
 
-async fn state(stub: &GlassixStub, dry_run: bool) -> ReconcileState {
+/// The reconciliation on a local queue, and the worker that works the queue off.
+async fn state(stub: &GlassixStub, dry_run: bool) -> (ReconcileState<LocalQueue>, WorkerState) {
     let store = testing::store().await;
     for id in ALREADY_ARCHIVED {
         store
@@ -103,16 +105,19 @@ async fn state(stub: &GlassixStub, dry_run: bool) -> ReconcileState {
             .expect("archived");
         store.mark_scrambled(id).await.expect("scrambled");
     }
-    ReconcileState {
-        worker: WorkerState {
-            store,
-            glassix: stub.client(),
-            files: testing::local_files(),
-        },
-        queue: None,
+    let state = ReconcileState {
+        store: store.clone(),
+        glassix: stub.client(),
+        queue: LocalQueue::new(store.clone()),
         since: Some(now() - chrono::TimeDelta::days(3)),
         dry_run,
-    }
+    };
+    let worker = WorkerState {
+        store,
+        glassix: stub.client(),
+        files: testing::local_files(),
+    };
+    (state, worker)
 }
 
 fn now() -> DateTime<Utc> {
@@ -121,8 +126,7 @@ fn now() -> DateTime<Utc> {
         .expect("date")
 }
 
-/// Generous: these tests are about what is archived, not the time budget, and 229 inline jobs
-/// on a loaded 2-core machine take minutes.
+/// Generous: these tests are about what is archived, not the time budget.
 fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(900)
 }
@@ -151,18 +155,31 @@ async fn list_requests(stub: &GlassixStub) -> Vec<String> {
 #[tokio::test]
 async fn exactly_the_closed_tickets_nobody_archived_are_archived_and_scrambled() {
     let stub = glassix_with_250_closed_tickets().await;
-    let state = state(&stub, false).await;
+    let (state, worker) = state(&stub, false).await;
 
     let report = state.reconciler().run_and_report(now(), deadline()).await;
+    let worked = work_off(&state.queue, &worker, Duration::from_secs(60))
+        .await
+        .expect("the local queue answers");
 
     assert_eq!(report.stopped, "caught up");
     assert_eq!((report.seen, report.pages), (250, 3));
     assert_eq!(report.already_done, 10);
-    assert_eq!(report.handed_to_archive, 229);
+    // Every closed ticket not archived here; the job itself finds the reopened one.
+    assert_eq!(report.handed_to_archive, 230);
     assert_eq!(report.skipped.get("scrambled in Glassix"), Some(&10));
-    assert_eq!(report.skipped.get("ticket is no longer closed"), Some(&1));
+    assert_eq!((worked.handled, worked.failed), (230, 0));
+    let reasons = |reason: &str| {
+        worked
+            .outcomes
+            .iter()
+            .filter(|o| o.reason() == reason)
+            .count()
+    };
+    assert_eq!(reasons("archived and scrambled"), 229);
+    assert_eq!(reasons("ticket is no longer closed"), 1);
     assert_eq!(scrambled_ids(&stub).await, TO_ARCHIVE.collect::<Vec<_>>());
-    let store = &state.worker.store;
+    let store = &state.store;
     for id in TO_ARCHIVE {
         let ticket = store.get_ticket(id).await.expect("read").expect("archived");
         assert!(ticket.scrambled_at.is_some(), "{id}");
@@ -174,7 +191,11 @@ async fn exactly_the_closed_tickets_nobody_archived_are_archived_and_scrambled()
     // A quarter of an hour later, the next run lists the overlap again: nothing new to archive.
     let later = now() + chrono::TimeDelta::minutes(15);
     let again = state.reconciler().run_and_report(later, deadline()).await;
-    assert_eq!(again.handed_to_archive, 0);
+    work_off(&state.queue, &worker, Duration::from_secs(60))
+        .await
+        .expect("the local queue answers");
+    // Only the reopened one, which its job leaves alone again.
+    assert_eq!(again.handed_to_archive, 1);
     assert_eq!(again.already_done, 239);
     assert_eq!(scrambled_ids(&stub).await.len(), 229);
 }
@@ -193,14 +214,14 @@ async fn a_run_cut_after_page_two_resumes_at_page_three_and_queues_each_ticket_o
         .with_priority(1)
         .mount(&stub.server)
         .await;
-    // The deployed function's state: it queues, and has no archive job to run.
-    let inline = state(&stub, false).await;
+    // The deployed function's state: it queues to SQS.
+    let (local, _) = state(&stub, false).await;
     let queue = fifo_queue().await;
-    let state = QueueingReconcileState {
-        store: inline.worker.store,
-        glassix: inline.worker.glassix,
+    let state = ReconcileState {
+        store: local.store,
+        glassix: local.glassix,
         queue: queue.clone(),
-        since: inline.since,
+        since: local.since,
         dry_run: false,
     };
 
@@ -248,7 +269,7 @@ async fn a_forty_day_catch_up_lists_two_windows_of_at_most_a_month_in_the_glassi
         )
         .mount(&stub.server)
         .await;
-    let mut state = state(&stub, false).await;
+    let (mut state, _) = state(&stub, false).await;
     state.since = Some(now() - chrono::TimeDelta::days(40));
 
     let report = state.reconciler().run_and_report(now(), deadline()).await;
@@ -286,8 +307,8 @@ async fn a_forty_day_catch_up_lists_two_windows_of_at_most_a_month_in_the_glassi
 #[tokio::test]
 async fn a_dry_run_lists_what_it_would_archive_and_changes_nothing() {
     let stub = glassix_with_250_closed_tickets().await;
-    let state = state(&stub, true).await;
-    let tickets_before = testing::stored_tickets(&state.worker.store).await;
+    let (state, _) = state(&stub, true).await;
+    let tickets_before = testing::stored_tickets(&state.store).await;
 
     let report = state.reconciler().run_and_report(now(), deadline()).await;
 
@@ -306,13 +327,13 @@ async fn a_dry_run_lists_what_it_would_archive_and_changes_nothing() {
             .all(|r| !r.url.path().contains("/tickets/get/")),
         "no ticket was fetched for archiving"
     );
-    assert_eq!(
-        testing::stored_tickets(&state.worker.store).await,
-        tickets_before
+    assert_eq!(testing::stored_tickets(&state.store).await, tickets_before);
+    assert!(
+        state.queue.waiting().await.expect("read").is_empty(),
+        "nothing queued"
     );
     assert_eq!(
         state
-            .worker
             .store
             .load_checkpoint(CLOSED_TICKETS)
             .await

@@ -1,15 +1,8 @@
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, error_code, json_body, seed_client,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, update_client::HANDLER).await
-}
 
 fn patch(identifier: &str, body: serde_json::Value) -> lambda_http::Request {
     ApiRequest::new("PATCH", "/clients/x")
@@ -23,17 +16,19 @@ async fn the_name_is_set_then_cleared() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", Some("Dana")).await;
 
-    let renamed = handle(
+    let renamed = serve(
         &state,
         patch("972521234567", serde_json::json!({"name": "דנה כהן"})),
+        update_client::HANDLER,
     )
     .await;
     assert_eq!(renamed.status(), 200);
     assert_eq!(json_body(&renamed)["name"], "דנה כהן");
 
-    let cleared = handle(
+    let cleared = serve(
         &state,
         patch("972521234567", serde_json::json!({"name": null})),
+        update_client::HANDLER,
     )
     .await;
     assert_eq!(cleared.status(), 200);
@@ -52,7 +47,12 @@ async fn an_empty_patch_changes_nothing() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", Some("Dana")).await;
 
-    let response = handle(&state, patch("972521234567", serde_json::json!({}))).await;
+    let response = serve(
+        &state,
+        patch("972521234567", serde_json::json!({})),
+        update_client::HANDLER,
+    )
+    .await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(json_body(&response)["name"], "Dana");
@@ -63,7 +63,12 @@ async fn an_unknown_client_is_404_and_invalid_bodies_change_nothing() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", Some("Dana")).await;
 
-    let missing = handle(&state, patch("nobody", serde_json::json!({"name": "X"}))).await;
+    let missing = serve(
+        &state,
+        patch("nobody", serde_json::json!({"name": "X"})),
+        update_client::HANDLER,
+    )
+    .await;
     assert_eq!(missing.status(), 404);
     for (name, body, status) in [
         (
@@ -79,7 +84,7 @@ async fn an_unknown_client_is_404_and_invalid_bodies_change_nothing() {
             422,
         ),
     ] {
-        let response = handle(&state, patch("972521234567", body)).await;
+        let response = serve(&state, patch("972521234567", body), update_client::HANDLER).await;
         assert_eq!(response.status(), status, "{name}");
         assert!(!error_code(&response).is_empty());
     }
@@ -97,7 +102,12 @@ async fn an_unknown_client_is_404_and_invalid_bodies_change_nothing() {
 async fn a_token_is_required() {
     let state = api_state(testing::store().await);
     seed_client(&state.store, "972521234567", Some("Dana")).await;
-    assert_requires_token(|r| handle(&state, r), "PATCH", "/clients/972521234567").await;
+    assert_requires_token(
+        |r| serve(&state, r, update_client::HANDLER),
+        "PATCH",
+        "/clients/972521234567",
+    )
+    .await;
     let stored = state
         .store
         .get_client("972521234567")

@@ -1,15 +1,8 @@
+use shared::rest::serve;
 use shared::testing::requests::{
     ApiRequest, api_state, assert_requires_token, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
-
-/// The route as every caller reaches it: through `shared::rest::serve`, token check first.
-async fn handle(
-    state: &shared::state::ApiState,
-    request: lambda_http::Request,
-) -> lambda_http::Response<lambda_http::Body> {
-    shared::rest::serve(state, request, update_ticket::HANDLER).await
-}
 
 async fn seeded() -> shared::state::ApiState {
     let state = api_state(testing::store().await);
@@ -29,10 +22,9 @@ fn patch(ticket_id: &str, body: serde_json::Value) -> lambda_http::Request {
 async fn named_fields_change_and_the_rest_stays() {
     let state = seeded().await;
 
-    let response = handle(
+    let response = serve(
         &state,
-        patch("42", serde_json::json!({"tags": ["vip", "refund"], "closedAt": "2024-03-10T09:02:11.903Z", "clientName": null})),
-    )
+        patch("42", serde_json::json!({"tags": ["vip", "refund"], "closedAt": "2024-03-10T09:02:11.903Z", "clientName": null})), update_ticket::HANDLER)
     .await;
 
     assert_eq!(response.status(), 200, "{}", json_body(&response));
@@ -70,7 +62,7 @@ async fn invalid_patches_change_nothing() {
             422,
         ),
     ] {
-        let response = handle(&state, patch("42", body)).await;
+        let response = serve(&state, patch("42", body), update_ticket::HANDLER).await;
         assert_eq!(
             response.status(),
             status,
@@ -92,9 +84,13 @@ async fn invalid_patches_change_nothing() {
 async fn an_unknown_ticket_is_404() {
     let state = seeded().await;
     assert_eq!(
-        handle(&state, patch("7", serde_json::json!({"tags": []})))
-            .await
-            .status(),
+        serve(
+            &state,
+            patch("7", serde_json::json!({"tags": []})),
+            update_ticket::HANDLER
+        )
+        .await
+        .status(),
         404
     );
 }
@@ -102,5 +98,10 @@ async fn an_unknown_ticket_is_404() {
 #[tokio::test]
 async fn a_token_is_required() {
     let state = seeded().await;
-    assert_requires_token(|r| handle(&state, r), "PATCH", "/tickets/42").await;
+    assert_requires_token(
+        |r| serve(&state, r, update_ticket::HANDLER),
+        "PATCH",
+        "/tickets/42",
+    )
+    .await;
 }

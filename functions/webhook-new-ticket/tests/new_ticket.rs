@@ -5,11 +5,12 @@ use std::time::Duration;
 use shared::db::ledger::Claim;
 use shared::db::{Store, TicketContent};
 use shared::error::AppError;
+use shared::new_ticket::{Action, claim_and_carry_out};
 use shared::testing::glassix::GlassixStub;
-use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
+use shared::testing::requests::{error_code, json_body, new_ticket_state, signed_webhook, webhook};
 use shared::testing::{self, fixture};
 use tokio::time::Instant;
-use webhook_new_ticket::{Action, claim_and_carry_out, handle};
+use webhook_new_ticket::handle;
 use wiremock::ResponseTemplate;
 
 const TICKET: i64 = 48213977;
@@ -80,7 +81,7 @@ async fn archive_one_ticket_of_the_client(store: &Store) {
 #[tokio::test]
 async fn a_new_client_gets_the_new_client_tag_and_note() {
     let stub = glassix_accepting_tags_and_notes(Duration::ZERO).await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let response = handle(&state, signed_webhook(&new_ticket_event())).await;
 
@@ -101,7 +102,7 @@ async fn a_returning_client_gets_the_returning_tag_and_their_history() {
     let stub = glassix_accepting_tags_and_notes(Duration::ZERO).await;
     let store = testing::store().await;
     archive_one_ticket_of_the_client(&store).await;
-    let state = webhook_state(&stub, store).await;
+    let state = new_ticket_state(&stub, store).await;
 
     let response = handle(&state, signed_webhook(&new_ticket_event())).await;
 
@@ -121,7 +122,7 @@ async fn a_returning_client_gets_the_returning_tag_and_their_history() {
 #[tokio::test]
 async fn tags_and_note_are_sent_at_the_same_time() {
     let stub = glassix_accepting_tags_and_notes(Duration::from_millis(500)).await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
     let started = Instant::now();
 
     let response = handle(&state, signed_webhook(&new_ticket_event())).await;
@@ -138,7 +139,7 @@ async fn tags_and_note_are_sent_at_the_same_time() {
 #[tokio::test]
 async fn repeated_deliveries_add_one_note_and_one_tag_call() {
     let stub = glassix_accepting_tags_and_notes(Duration::ZERO).await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let mut bodies = Vec::new();
     for _ in 0..3 {
@@ -157,7 +158,7 @@ async fn repeated_deliveries_add_one_note_and_one_tag_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn five_concurrent_duplicates_all_answer_200_with_one_note_and_one_tag_call() {
     let stub = glassix_accepting_tags_and_notes(Duration::from_millis(300)).await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let deliveries = (0..5).map(|_| handle(&state, signed_webhook(&new_ticket_event())));
     let responses = futures_util::future::join_all(deliveries).await;
@@ -214,7 +215,7 @@ async fn a_note_answered_with_500_is_never_posted_twice_and_the_next_delivery_re
     )
     .await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let state = new_ticket_state(&stub, store.clone()).await;
 
     let failed = handle(&state, signed_webhook(&new_ticket_event())).await;
 
@@ -252,7 +253,7 @@ async fn a_note_call_that_outlasts_the_budget_is_settled_by_the_next_delivery() 
     )
     .await;
     let store = testing::store().await;
-    let mut state = webhook_state(&stub, store.clone()).await;
+    let mut state = new_ticket_state(&stub, store.clone()).await;
     state.budget = Duration::from_millis(1500);
 
     let cut = handle(&state, signed_webhook(&new_ticket_event())).await;
@@ -308,7 +309,7 @@ async fn a_claim_taken_while_the_history_read_fails_is_given_back_as_it_was() {
             };
             store.mark_uncertain(&token).await.expect("uncertain");
         }
-        let state = webhook_state(&stub, store.clone()).await;
+        let state = new_ticket_state(&stub, store.clone()).await;
         let failed_read = async { Err(AppError::Unavailable("the history read failed".into())) };
 
         let outcome = claim_and_carry_out(
@@ -341,7 +342,7 @@ async fn a_note_throttled_with_429_is_sent_again_because_glassix_did_not_act() {
         ResponseTemplate::new(429).insert_header("retry-after", "0"),
     )
     .await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let response = handle(&state, signed_webhook(&new_ticket_event())).await;
 
@@ -376,7 +377,7 @@ async fn a_failed_note_is_retried_by_the_next_delivery_without_repeating_the_tag
         ResponseTemplate::new(200),
     )
     .await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let failed = handle(&state, signed_webhook(&new_ticket_event())).await;
     let retried = handle(&state, signed_webhook(&new_ticket_event())).await;
@@ -395,7 +396,7 @@ async fn a_failed_note_is_retried_by_the_next_delivery_without_repeating_the_tag
 #[tokio::test]
 async fn an_unsigned_delivery_is_refused_and_nothing_happens() {
     let stub = glassix_accepting_tags_and_notes(Duration::ZERO).await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let response = handle(&state, webhook(new_ticket_event(), None)).await;
 
@@ -407,7 +408,7 @@ async fn an_unsigned_delivery_is_refused_and_nothing_happens() {
 #[tokio::test]
 async fn other_events_are_acknowledged_and_ignored() {
     let stub = GlassixStub::bare().await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let state = new_ticket_state(&stub, testing::store().await).await;
 
     let response = handle(
         &state,

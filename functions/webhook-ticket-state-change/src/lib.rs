@@ -1,82 +1,43 @@
 //! `POST /webhooks/glassix/ticket-state-change`: each change to `Closed` becomes one archive
-//! job (`shared::archive`): archive everything Glassix holds, then scramble it there.
-//!
-//! The deployed function ([`enqueue`], on `QueueingState`) sends the job to the SQS FIFO
-//! queue and makes no Glassix or database call: it answers 200 once SQS holds every job.
-//! `local-api` and the tests serve the route with [`handle`], on `WebhookState`: the queue
-//! when `ARCHIVE_QUEUE_URL` is set, else the job inline within the delivery's budget.
-
-use std::future::Future;
-use std::time::Duration;
+//! job on the archive queue (`shared::queue`); `archive-worker` archives everything Glassix
+//! holds, then scrambles it there. No Glassix or database call here: the delivery is answered
+//! 200 once the queue holds every job.
 
 use lambda_http::{Body, Request, Response};
-use shared::credentials::LiveCredentials;
 use shared::error::AppError;
 use shared::glassix::inbound::Change;
 use shared::glassix::{Deadline, EventName, TicketState};
-use shared::job::Outcome;
-use shared::queue::{ArchiveJob, ArchiveQueue};
-use shared::state::{QueueingState, WebhookState};
-use shared::webhook::process_delivery;
+use shared::job::{Outcome, within};
+use shared::queue::{ArchiveJob, JobQueue};
+use shared::response::error_response;
+use shared::state::ClosingState;
+use shared::webhook::{self, OTHER_EVENT};
+use tokio::time::Instant;
 
-/// The deployed function: every closed ticket is queued.
-pub async fn enqueue(state: &QueueingState, request: Request) -> Response<Body> {
-    on_each_closing(
-        &state.credentials,
-        state.budget,
-        &request,
-        |ticket_id, fingerprint, deadline| {
-            queue(&state.archive_queue, ticket_id, fingerprint, deadline)
-        },
-    )
-    .await
-}
-
-/// The route in `local-api` and the tests: queued with a queue, else archived inline.
-pub async fn handle(state: &WebhookState, request: Request) -> Response<Body> {
-    on_each_closing(
-        &state.credentials,
-        state.budget,
-        &request,
-        |ticket_id, fingerprint, deadline| async move {
-            match &state.archive_queue {
-                Some(archive_queue) => queue(archive_queue, ticket_id, fingerprint, deadline).await,
-                None => state.archiver().run(ticket_id, deadline).await,
+pub async fn handle<Q: JobQueue>(state: &ClosingState<Q>, request: Request) -> Response<Body> {
+    let received = match webhook::receive(&request, &state.credentials, state.budget).await {
+        Ok(received) => received,
+        Err(error) => return error_response(&error),
+    };
+    let mut answer = received.answer();
+    for change in received.changes() {
+        let started = Instant::now();
+        let result = match closed_ticket(change.change) {
+            _ if !change.is(EventName::TicketStateChange) => Ok(Outcome::Ignored(OTHER_EVENT)),
+            Ok(ticket_id) => {
+                queue(
+                    &state.queue,
+                    ticket_id,
+                    &change.fingerprint(),
+                    received.deadline,
+                )
+                .await
             }
-        },
-    )
-    .await
-}
-
-/// Receives a delivery and hands each ticket it closes to `hand_off` (with the change's
-/// fingerprint and the delivery's deadline); every other change is acknowledged as ignored.
-async fn on_each_closing<F, Fut>(
-    credentials: &LiveCredentials,
-    budget: Duration,
-    request: &Request,
-    hand_off: F,
-) -> Response<Body>
-where
-    F: Fn(i64, Vec<u8>, Deadline) -> Fut,
-    Fut: Future<Output = Result<Outcome, AppError>>,
-{
-    let hand_off = &hand_off;
-    process_delivery(
-        credentials,
-        budget,
-        request,
-        EventName::TicketStateChange,
-        |change, fingerprint, deadline| {
-            let closed = closed_ticket(&change);
-            async move {
-                match closed {
-                    Ok(ticket_id) => hand_off(ticket_id, fingerprint, deadline).await,
-                    Err(ignored) => Ok(ignored),
-                }
-            }
-        },
-    )
-    .await
+            Err(ignored) => Ok(ignored),
+        };
+        answer.record(&change, result, started);
+    }
+    answer.into_response()
 }
 
 /// The ticket a change closes, or why there is nothing to archive.
@@ -90,15 +51,12 @@ fn closed_ticket(change: &Change) -> Result<i64, Outcome> {
 /// Sends the ticket's archive job; the delivery's fingerprint keeps a retried delivery from
 /// queueing it twice.
 async fn queue(
-    archive_queue: &ArchiveQueue,
+    queue: &impl JobQueue,
     ticket_id: i64,
-    fingerprint: Vec<u8>,
+    fingerprint: &[u8],
     deadline: Deadline,
 ) -> Result<Outcome, AppError> {
     let job = ArchiveJob { ticket_id };
-    tokio::time::timeout_at(deadline, archive_queue.enqueue(&job, &fingerprint))
-        .await
-        .map_err(|_| AppError::Unavailable("SQS did not answer before the deadline".into()))?
-        .map_err(|error| AppError::Unavailable(error.to_string()))?;
+    within(deadline, "archive queue", queue.enqueue(&job, fingerprint)).await?;
     Ok(Outcome::Processed("queued for archiving"))
 }

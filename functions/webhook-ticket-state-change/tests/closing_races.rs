@@ -1,10 +1,12 @@
 //! The closing pipeline under the timings that used to lose data: a message written while the
 //! ticket is archived, a ticket reopened meanwhile, an incomplete answer from Glassix, and two
-//! jobs of one ticket at once. Inline mode (no queue), through the webhook's own handler,
-//! against FerretDB and a Glassix stub whose ticket changes between the job's steps.
+//! jobs of one ticket at once. Through the webhook's and the worker's own handlers on a local
+//! queue, against FerretDB and a Glassix stub whose ticket changes between the job's steps.
 
+use shared::job::Outcome;
 use shared::testing::glassix::{GlassixStub, LiveTicket, message};
-use shared::testing::requests::{json_body, signed_webhook, webhook_state};
+use shared::testing::pipeline::ClosingPipeline;
+use shared::testing::requests::{json_body, signed_webhook};
 use shared::testing::{self, fixture};
 use webhook_ticket_state_change::handle;
 
@@ -34,12 +36,16 @@ async fn a_message_written_while_the_ticket_is_archived_is_archived_before_the_s
         ticket["transactionsCount"] = transactions.len().into();
     });
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200, "{}", json_body(&response));
-    assert_eq!(json_body(&response)["processed"], 1);
+    assert_eq!(
+        worked.outcomes,
+        vec![Outcome::Processed("archived and scrambled")]
+    );
     let archived = store
         .get_ticket(TICKET)
         .await
@@ -63,15 +69,13 @@ async fn a_ticket_reopened_while_it_is_archived_is_not_scrambled() {
     let live = LiveTicket::mount(&stub, ticket_json()).await;
     live.after_get(1, |ticket| ticket["state"] = "Open".into());
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        json_body(&response)["results"][0]["reason"],
-        "ticket is no longer closed"
-    );
+    assert_eq!(worked.outcomes[0].reason(), "ticket is no longer closed");
     assert_eq!(scrambles(&stub).await, 0);
     assert_eq!(live.ticket()["isScrambled"], false);
     let archived = store.get_ticket(TICKET).await.expect("read").expect("kept");
@@ -109,12 +113,13 @@ async fn an_incomplete_answer_is_never_archived_or_scrambled() {
         )
         .await;
         let store = testing::store().await;
-        let mut state = webhook_state(&stub, store.clone()).await;
-        state.budget = std::time::Duration::from_millis(1500);
+        let mut pipeline = ClosingPipeline::new(&stub, store.clone());
+        pipeline.job_time = std::time::Duration::from_millis(1500);
 
-        let response = handle(&state, signed_webhook(&closed_event())).await;
+        handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+        let worked = pipeline.work_off().await;
 
-        assert_eq!(response.status(), 503, "{name}: {}", json_body(&response));
+        assert_eq!(worked.failed, 1, "{name}");
         assert_eq!(scrambles(&stub).await, 0, "{name}");
         assert!(testing::stored_tickets(&store).await.is_empty(), "{name}");
     }
@@ -126,17 +131,27 @@ async fn two_jobs_of_one_ticket_at_the_same_time_scramble_once() {
     let live = LiveTicket::mount(&stub, ticket_json()).await;
     live.delay_gets(std::time::Duration::from_millis(300));
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
-    let event = closed_event();
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
+    let archiver = pipeline.worker.archiver();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
 
+    // The queue never hands out two jobs of one ticket at once; a job whose visibility ran
+    // out while it was slow, next to its own redelivery, is held off by the ticket's lock.
     let (first, second) = tokio::join!(
-        handle(&state, signed_webhook(&event)),
-        handle(&state, signed_webhook(&event))
+        archiver.run(TICKET, deadline),
+        archiver.run(TICKET, deadline)
     );
 
-    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    let mut statuses = [first, second].map(|result| match result {
+        Ok(outcome) => outcome.label().to_owned(),
+        Err(error) => error.code().to_owned(),
+    });
     statuses.sort_unstable();
-    assert_eq!(statuses, [200, 503], "the second job waits for the first");
+    assert_eq!(
+        statuses,
+        ["processed", "unavailable"],
+        "the second job waits for the first"
+    );
     assert_eq!(scrambles(&stub).await, 1);
     let archived = store
         .get_ticket(TICKET)
@@ -146,15 +161,14 @@ async fn two_jobs_of_one_ticket_at_the_same_time_scramble_once() {
     assert_eq!(testing::transactions_of(&store, TICKET).await.len(), 5);
     assert!(archived.scrambled_at.is_some());
 
-    // Glassix delivers the refused one again later: a duplicate, nothing more.
-    let retried = handle(&state, signed_webhook(&event)).await;
-    assert_eq!(retried.status(), 200);
-    assert_eq!(json_body(&retried)["duplicates"], 1);
+    // The refused one is tried again later: a duplicate, nothing more.
+    let retried = archiver.run(TICKET, deadline).await.expect("retried");
+    assert_eq!(retried.label(), "duplicate");
     assert_eq!(scrambles(&stub).await, 1);
 }
 
 #[tokio::test]
-async fn one_change_that_fails_does_not_stop_the_others_of_its_delivery() {
+async fn one_closing_that_fails_does_not_stop_the_others_of_its_delivery() {
     let stub = GlassixStub::start().await;
     // Glassix refuses the first ticket outright (no retry), so the failure is quick and the
     // second change has the delivery's whole budget whatever the machine's load.
@@ -177,11 +191,18 @@ async fn one_change_that_fails_does_not_stop_the_others_of_its_delivery() {
         .push(second);
     let body = serde_json::to_vec(&delivery).expect("json");
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&body)).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&body)).await;
+    let worked = pipeline.work_off().await;
 
-    assert_eq!(response.status(), 503, "Glassix must deliver it again");
+    assert_eq!(json_body(&response)["processed"], 2, "both queued");
+    assert_eq!((worked.handled, worked.failed), (2, 1));
+    assert_eq!(
+        pipeline.waiting().await.len(),
+        1,
+        "the failed one is kept for its retry"
+    );
     let archived = store
         .get_ticket(48213978)
         .await
@@ -207,11 +228,13 @@ async fn a_ticket_that_keeps_changing_is_not_scrambled_and_is_retried() {
         });
     }
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
-    assert_eq!(response.status(), 503, "{}", json_body(&response));
+    assert_eq!(worked.failed, 1);
+    assert_eq!(pipeline.waiting().await.len(), 1, "retried later");
     assert_eq!(scrambles(&stub).await, 0);
     assert_eq!(live.ticket()["isScrambled"], false);
 }

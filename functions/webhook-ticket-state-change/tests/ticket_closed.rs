@@ -1,12 +1,16 @@
-//! The ticket-state-change webhook through its real handler, against FerretDB and a wiremock
-//! Glassix: archive first, scramble second, idempotent, and nothing done on bad input.
+//! The closing pipeline through its real handlers, against FerretDB and a wiremock Glassix:
+//! the webhook queues, the worker's own handler archives what the queue hands out. Archive
+//! first, scramble second, idempotent, and nothing done on bad input.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shared::db::Store;
+use shared::job::Outcome;
+use shared::queue::{ArchiveJob, JobQueue};
 use shared::testing::glassix::{GlassixStub, LiveTicket, scrambled};
-use shared::testing::requests::{error_code, json_body, signed_webhook, webhook, webhook_state};
+use shared::testing::pipeline::ClosingPipeline;
+use shared::testing::requests::{error_code, json_body, signed_webhook, webhook};
 use shared::testing::{self, CapturedLogs, fixture, servers};
 use webhook_ticket_state_change::handle;
 use wiremock::{Request, Respond, ResponseTemplate};
@@ -92,12 +96,17 @@ async fn a_closed_ticket_is_archived_before_it_is_scrambled() {
         },
     )
     .await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200, "{}", json_body(&response));
     assert_eq!(json_body(&response)["processed"], 1);
+    assert_eq!(
+        worked.outcomes,
+        vec![Outcome::Processed("archived and scrambled")]
+    );
     assert_eq!(
         *archive_present.lock().expect("lock"),
         vec![true],
@@ -140,9 +149,10 @@ async fn a_ticket_with_400_transactions_is_archived_whole() {
         .collect();
     LiveTicket::mount(&stub, ticket).await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    pipeline.work_off().await;
 
     assert_eq!(response.status(), 200);
     let archived = archived_ticket(&store).await.expect("archived");
@@ -158,9 +168,10 @@ async fn an_unreachable_database_means_5xx_and_no_scramble() {
     mount_get(&stub, ticket_json()).await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let unreachable = testing::unreachable_store().await;
-    let state = webhook_state(&stub, unreachable).await;
+    let pipeline = ClosingPipeline::new(&stub, unreachable);
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    // The queue is in the database too: the delivery is refused, and Glassix delivers it again.
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
 
     assert_eq!(response.status(), 503);
     assert_eq!(error_code(&response), "unavailable");
@@ -168,7 +179,7 @@ async fn an_unreachable_database_means_5xx_and_no_scramble() {
 }
 
 #[tokio::test]
-async fn a_failing_glassix_get_means_5xx_and_no_scramble() {
+async fn a_failing_glassix_get_fails_the_job_and_nothing_is_scrambled() {
     let stub = GlassixStub::start().await;
     stub.answer(
         "GET",
@@ -178,18 +189,21 @@ async fn a_failing_glassix_get_means_5xx_and_no_scramble() {
     .await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let store = testing::store().await;
-    let mut state = webhook_state(&stub, store.clone()).await;
-    state.budget = Duration::from_millis(800);
+    let mut pipeline = ClosingPipeline::new(&stub, store.clone());
+    pipeline.job_time = Duration::from_millis(800);
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
-    assert_eq!(response.status(), 503);
+    assert_eq!(response.status(), 200, "queued");
+    assert_eq!((worked.handled, worked.failed), (1, 1));
+    assert_eq!(pipeline.waiting().await.len(), 1, "kept for its retry");
     assert_eq!(scrambles(&stub).await, 0);
     assert!(testing::stored_tickets(&store).await.is_empty());
 }
 
 #[tokio::test]
-async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles() {
+async fn a_failed_scramble_fails_the_job_with_the_archive_kept_and_the_retry_scrambles() {
     let stub = GlassixStub::start().await;
     LiveTicket::mount(&stub, ticket_json()).await;
     stub.answer_first(
@@ -200,18 +214,23 @@ async fn a_failed_scramble_is_5xx_with_the_archive_kept_and_the_retry_scrambles(
     )
     .await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let failed = handle(&state, signed_webhook(&closed_event())).await;
+    handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let failed = pipeline.work_off().await;
 
-    assert_eq!(failed.status(), 503);
+    assert_eq!(failed.failed, 1);
     let archived = archived_ticket(&store).await.expect("archive kept");
     assert_eq!(testing::transactions_of(&store, TICKET).await.len(), 5);
     assert_eq!(archived.scrambled_at, None);
 
-    let retried = handle(&state, signed_webhook(&closed_event())).await;
+    let retried = pipeline.retry_now().await;
 
-    assert_eq!(retried.status(), 200);
+    assert_eq!(
+        retried.outcomes,
+        vec![Outcome::Processed("archived and scrambled")]
+    );
+    assert!(pipeline.waiting().await.is_empty());
     assert_eq!(scrambles(&stub).await, 2);
     assert_eq!(testing::stored_tickets(&store).await.len(), 1);
     assert!(
@@ -229,12 +248,16 @@ async fn a_scramble_whose_answer_is_lost_is_confirmed_with_the_ticket() {
     let live = LiveTicket::mount(&stub, ticket_json()).await;
     live.answer_scramble_with(409);
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(json_body(&response)["processed"], 1);
+    assert_eq!(
+        worked.outcomes,
+        vec![Outcome::Processed("archived and scrambled")]
+    );
 }
 
 #[tokio::test]
@@ -242,19 +265,29 @@ async fn a_redelivery_after_the_scramble_leaves_the_archive_unchanged() {
     let stub = GlassixStub::start().await;
     LiveTicket::mount(&stub, ticket_json()).await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
     assert_eq!(
-        handle(&state, signed_webhook(&closed_event()))
+        handle(&pipeline.webhook, signed_webhook(&closed_event()))
             .await
             .status(),
         200
     );
+    pipeline.work_off().await;
     let before = testing::stored_tickets(&store).await;
 
-    let again = handle(&state, signed_webhook(&closed_event())).await;
-
+    // Glassix's retry of the same delivery is acknowledged and never becomes a second job.
+    let again = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
     assert_eq!(again.status(), 200);
-    assert_eq!(json_body(&again)["duplicates"], 1);
+    assert_eq!(pipeline.work_off().await.handled, 0);
+    // A later job of the ticket (another closing, the reconciliation) finds it done.
+    pipeline
+        .queue()
+        .enqueue(&ArchiveJob { ticket_id: TICKET }, b"a later closing")
+        .await
+        .expect("queued");
+    let later = pipeline.work_off().await;
+
+    assert_eq!(later.outcomes[0].label(), "duplicate");
     assert_eq!(testing::stored_tickets(&store).await, before);
     assert_eq!(scrambles(&stub).await, 1);
 }
@@ -264,13 +297,14 @@ async fn a_ticket_scrambled_before_archiving_is_acknowledged_and_nothing_is_writ
     let stub = GlassixStub::start().await;
     mount_get(&stub, scrambled(ticket_json())).await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(
-        json_body(&response)["results"][0]["reason"],
+        worked.outcomes[0].reason(),
         "scrambled before it was archived"
     );
     assert!(testing::stored_tickets(&store).await.is_empty());
@@ -284,22 +318,23 @@ async fn a_reopened_ticket_is_not_archived_or_scrambled() {
     reopened["state"] = "Open".into();
     mount_get(&stub, reopened).await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(json_body(&response)["ignored"], 1);
+    assert_eq!(worked.outcomes[0].label(), "ignored");
     assert_eq!(scrambles(&stub).await, 0);
 }
 
 #[tokio::test]
 async fn a_change_to_another_state_is_ignored_without_calling_glassix() {
     let stub = GlassixStub::bare().await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let pipeline = ClosingPipeline::new(&stub, testing::store().await);
 
     let response = handle(
-        &state,
+        &pipeline.webhook,
         signed_webhook(&fixture("glassix/ticket-state-change-open-event.json")),
     )
     .await;
@@ -309,6 +344,7 @@ async fn a_change_to_another_state_is_ignored_without_calling_glassix() {
         json_body(&response)["results"][0]["reason"],
         "state is not Closed"
     );
+    assert!(pipeline.waiting().await.is_empty(), "nothing queued");
     assert!(stub.all_received().await.is_empty());
 }
 
@@ -318,7 +354,7 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
     mount_get(&stub, ticket_json()).await;
     mount_scramble(&stub, ResponseTemplate::new(200)).await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
     let body = closed_event();
     let mut tampered = body.clone();
     tampered[20] ^= 1;
@@ -365,10 +401,11 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
     ];
 
     for (name, request, status, code) in cases {
-        let response = handle(&state, request).await;
+        let response = handle(&pipeline.webhook, request).await;
         assert_eq!(response.status(), status, "{name}");
         assert_eq!(error_code(&response), code, "{name}");
     }
+    assert!(pipeline.waiting().await.is_empty(), "something was queued");
 
     assert!(stub.all_received().await.is_empty(), "Glassix was called");
     assert!(
@@ -382,11 +419,13 @@ async fn logs_name_ids_and_outcomes_but_no_personal_data() {
     let (logs, _guard) = CapturedLogs::start();
     let stub = GlassixStub::start().await;
     LiveTicket::mount(&stub, ticket_json()).await;
-    let state = webhook_state(&stub, testing::store().await).await;
+    let pipeline = ClosingPipeline::new(&stub, testing::store().await);
 
-    let response = handle(&state, signed_webhook(&closed_event())).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&closed_event())).await;
+    let worked = pipeline.work_off().await;
 
     assert_eq!(response.status(), 200);
+    assert_eq!(worked.outcomes.len(), 1, "the worker's logs are read too");
     let text = logs.text();
     assert!(
         text.contains("48213977") && text.contains("processed"),
@@ -413,7 +452,7 @@ async fn fields_in_shapes_nobody_expected_never_refuse_the_delivery() {
     let stub = GlassixStub::start().await;
     LiveTicket::mount(&stub, ticket_json()).await;
     let store = testing::store().await;
-    let state = webhook_state(&stub, store.clone()).await;
+    let pipeline = ClosingPipeline::new(&stub, store.clone());
     // A null key, a date nobody can parse, a change that is no object, one without `_event`,
     // and the closed ticket's id as a string.
     let body = serde_json::to_vec(&serde_json::json!({
@@ -428,7 +467,8 @@ async fn fields_in_shapes_nobody_expected_never_refuse_the_delivery() {
     }))
     .expect("json");
 
-    let response = handle(&state, signed_webhook(&body)).await;
+    let response = handle(&pipeline.webhook, signed_webhook(&body)).await;
+    pipeline.work_off().await;
 
     assert_eq!(response.status(), 200, "{}", json_body(&response));
     assert_eq!(json_body(&response)["processed"], 1);

@@ -10,7 +10,7 @@ use crate::db::{Attachment, StoredAttachment};
 use crate::error::AppError;
 use crate::files::attachment_key;
 use crate::glassix::{Deadline, DownloadError, Ticket};
-use crate::job::{glassix_unavailable, within_deadline};
+use crate::job::{within, within_deadline};
 
 impl Archiver<'_> {
     /// Stores the file of every archived attachment that has none yet; returns how many were
@@ -31,7 +31,7 @@ impl Archiver<'_> {
                     continue;
                 }
                 let key = attachment_key(ticket_id, transaction_id, &attachment.segment(index));
-                let object = match self.files.head(&key).await.map_err(file_unavailable)? {
+                let object = match within(deadline, "file store", self.files.head(&key)).await? {
                     Some(object) => object,
                     None => {
                         let file = File {
@@ -95,7 +95,7 @@ impl Archiver<'_> {
                         .glassix
                         .get_ticket(ticket_id, deadline)
                         .await
-                        .map_err(|e| glassix_unavailable("get ticket", &e))?;
+                        .map_err(|e| AppError::glassix("get ticket", &e))?;
                     source = fresh.insert(again);
                     refreshed = true;
                 }
@@ -107,15 +107,13 @@ impl Archiver<'_> {
                 }
             }
         };
-        self.files
-            .put_file(
-                file.key,
-                temporary.path(),
-                &downloaded.content_type,
-                &downloaded.sha256,
-            )
-            .await
-            .map_err(file_unavailable)
+        let stored = self.files.put_file(
+            file.key,
+            temporary.path(),
+            &downloaded.content_type,
+            &downloaded.sha256,
+        );
+        within(deadline, "file store", stored).await
     }
 }
 
@@ -138,8 +136,4 @@ fn download_link<'t>(ticket: &'t Ticket, file: &File<'_>) -> Option<&'t str> {
         None => transaction.attachments.get(file.index),
     }?;
     attachment.uri.as_deref().filter(|uri| !uri.is_empty())
-}
-
-fn file_unavailable(error: crate::files::FileError) -> AppError {
-    AppError::Unavailable(format!("file store: {error}"))
 }

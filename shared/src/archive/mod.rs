@@ -1,6 +1,5 @@
 //! The archive job: everything Glassix holds of a closed ticket is archived before anything is
-//! scrambled. One implementation, run by the archive worker for each queued job and inline by
-//! the webhook when no queue is configured.
+//! scrambled. Run by the archive worker (`worker`) for each job of the archive queue.
 //!
 //! 1. The ticket's lock, so that two jobs of one ticket never overlap.
 //! 2. GET the ticket and refuse to go on with an answer that is not this ticket, closed and
@@ -14,6 +13,7 @@
 //! for SQS, which ends in the dead-letter queue after its redrive count).
 
 mod attachments;
+pub mod worker;
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use crate::domain::{NotArchivable, archive_record};
 use crate::error::AppError;
 use crate::files::FileStore;
 use crate::glassix::{Deadline, GlassixClient, GlassixError, Ticket, TicketState};
-use crate::job::{Outcome, glassix_unavailable, within_deadline};
+use crate::job::{Outcome, within_deadline};
 
 /// How many times a ticket that changed while it was archived is archived again before the
 /// job gives up for now (and is retried later).
@@ -146,7 +146,7 @@ impl Archiver<'_> {
                     "ticket not found in Glassix",
                 )));
             }
-            Err(error) => return Err(glassix_unavailable("get ticket", &error)),
+            Err(error) => return Err(AppError::glassix("get ticket", &error)),
         };
         if ticket.id != ticket_id {
             return Err(refused(ticket_id, "Glassix answered with another ticket"));
@@ -198,12 +198,12 @@ impl Archiver<'_> {
         match self.glassix.is_scrambled(ticket_id, deadline).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(match scrambled {
-                Err(error) => glassix_unavailable("scramble", &error),
+                Err(error) => AppError::glassix("scramble", &error),
                 Ok(()) => AppError::Unavailable(
                     "Glassix accepted the scramble but the ticket is not scrambled".into(),
                 ),
             }),
-            Err(check) => Err(glassix_unavailable("scramble confirmation", &check)),
+            Err(check) => Err(AppError::glassix("scramble confirmation", &check)),
         }
     }
 }

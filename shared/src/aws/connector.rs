@@ -4,6 +4,8 @@
 //! and Glassix both speak HTTP/1.1): 180 KB of `h2` and a second TLS connector less in
 //! every bootstrap.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -18,29 +20,53 @@ use aws_smithy_types::body::SdkBody;
 /// What the SDK allows for a connection by default (`BehaviorVersion::latest()`).
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
-/// An [`HttpClient`] for every SDK client of the process, sending over one `reqwest::Client`
-/// (one connection pool).
+/// The connect and read timeouts an SDK client asks for.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// An [`HttpClient`] for every SDK client of the process: one `reqwest::Client` (one connection
+/// pool) per distinct timeout settings, which in practice is one for the process.
 pub fn reqwest_http_client() -> Result<SharedHttpClient, reqwest::Error> {
-    let http = crate::tls::https_client()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .build()?;
-    Ok(SharedHttpClient::new(ReqwestClient(
-        SharedHttpConnector::new(ReqwestConnector(http)),
-    )))
+    let default = connector((None, None))?;
+    Ok(SharedHttpClient::new(ReqwestClient {
+        default,
+        by_timeouts: Mutex::new(HashMap::new()),
+    }))
+}
+
+/// A connector with the SDK's timeouts: connecting (the SDK's default when unset) and reading
+/// (none when unset: an upload's answer comes only once the whole body is sent). Operations
+/// also run under their callers' deadlines (`crate::job::within`).
+fn connector((connect, read): Timeouts) -> Result<SharedHttpConnector, reqwest::Error> {
+    let mut builder =
+        crate::tls::https_client().connect_timeout(connect.unwrap_or(CONNECT_TIMEOUT));
+    if let Some(read) = read {
+        builder = builder.read_timeout(read);
+    }
+    Ok(SharedHttpConnector::new(ReqwestConnector(builder.build()?)))
 }
 
 #[derive(Debug)]
-struct ReqwestClient(SharedHttpConnector);
+struct ReqwestClient {
+    default: SharedHttpConnector,
+    by_timeouts: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
+}
 
 impl HttpClient for ReqwestClient {
-    /// The one connector, whatever the settings: the connect timeout is the SDK's default,
-    /// and operations run under the callers' own deadlines (`tokio::time::timeout_at`).
     fn http_connector(
         &self,
-        _settings: &HttpConnectorSettings,
+        settings: &HttpConnectorSettings,
         _components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        self.0.clone()
+        let timeouts = (settings.connect_timeout(), settings.read_timeout());
+        let mut by_timeouts = self.by_timeouts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(connector) = by_timeouts.get(&timeouts) {
+            return connector.clone();
+        }
+        match connector(timeouts) {
+            Ok(made) => by_timeouts.entry(timeouts).or_insert(made).clone(),
+            // Building a client fails only where the first one (`default`) already would have.
+            Err(_) => self.default.clone(),
+        }
     }
 }
 

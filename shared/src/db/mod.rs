@@ -60,7 +60,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// True when the operation may succeed if tried again later (network, selection, timeouts).
-    fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             Self::AlreadyExists(_) | Self::ClientNotFound => false,
             Self::Interrupted => true,

@@ -1,5 +1,6 @@
 //! Faults between the service and a real server: a TCP relay that delays every answer, for
-//! "the database is slower than the budget" (the server itself stays real).
+//! "the database is slower than the budget" (the server itself stays real), and a server that
+//! accepts connections and never answers.
 
 use std::time::Duration;
 
@@ -47,4 +48,20 @@ pub fn host_of(uri: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A server on loopback that accepts every connection, reads what it is sent and never
+/// answers: a dependency that hangs. Returns its `http://host:port`.
+pub async fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut connection, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0_u8; 64 * 1024];
+                while matches!(connection.read(&mut buffer).await, Ok(read) if read > 0) {}
+            });
+        }
+    });
+    format!("http://{address}")
 }

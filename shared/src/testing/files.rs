@@ -12,7 +12,16 @@ use crate::files::FileStore;
 /// A moto S3 client with dummy credentials, addressing buckets by path (`<bucket>.127.0.0.1`
 /// resolves nowhere), as `FileStore::from_config` builds it with `AWS_ENDPOINT_URL` set.
 pub async fn s3_client() -> aws_sdk_s3::Client {
-    let sdk = super::moto_sdk_config(moto_endpoint());
+    s3_client_at(moto_endpoint())
+}
+
+/// A store on S3 at `endpoint` (e.g. a server that never answers).
+pub fn s3_store_at(endpoint: &str) -> FileStore {
+    FileStore::s3(s3_client_at(endpoint), "files")
+}
+
+fn s3_client_at(endpoint: &str) -> aws_sdk_s3::Client {
+    let sdk = super::moto_sdk_config(endpoint);
     let config = aws_sdk_s3::config::Builder::from(&sdk)
         .force_path_style(true)
         .build();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_sqs::types::{Message, QueueAttributeName};
 
 use super::servers::moto_endpoint;
-use crate::queue::ArchiveQueue;
+use crate::queue::{JobQueue, SqsQueue};
 
 /// Short, so a test that leaves a message undeleted sees it come back quickly.
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -20,7 +20,7 @@ pub async fn sqs_client() -> aws_sdk_sqs::Client {
 
 /// A new, empty FIFO queue configured like the deployed one: explicit deduplication ids only
 /// (content-based deduplication would merge two closings of one ticket, whose bodies are equal).
-pub async fn fifo_queue() -> ArchiveQueue {
+pub async fn fifo_queue() -> SqsQueue {
     let client = sqs_client().await;
     let created = client
         .create_queue()
@@ -35,21 +35,21 @@ pub async fn fifo_queue() -> ArchiveQueue {
         .await
         .expect("moto creates the FIFO queue");
     let url = created.queue_url().expect("a queue URL").to_owned();
-    ArchiveQueue::new(client, url)
+    SqsQueue::new(client, url)
 }
 
 /// Every message SQS hands out now, without deleting any (each stays invisible for
 /// [`VISIBILITY_TIMEOUT`]). A message seen twice (its visibility ran out during the drain) is
 /// kept once, so a slow drain does not look like a duplicate delivery. As on real SQS, a FIFO
 /// group's messages beyond the first batch stay hidden while that batch is in flight.
-pub async fn drain(queue: &ArchiveQueue) -> Vec<Message> {
+pub async fn drain(queue: &impl JobQueue) -> Vec<Message> {
     let mut seen = HashSet::new();
     let mut all = Vec::new();
     loop {
         let batch = queue
             .receive(10, Duration::ZERO)
             .await
-            .expect("moto answers ReceiveMessage");
+            .expect("the queue answers ReceiveMessage");
         let before = all.len();
         for message in batch {
             if seen.insert(message.message_id().unwrap_or_default().to_owned()) {
@@ -64,7 +64,7 @@ pub async fn drain(queue: &ArchiveQueue) -> Vec<Message> {
 
 /// `ApproximateNumberOfMessages` and `ApproximateNumberOfMessagesNotVisible` (waiting, in
 /// flight): what SQS still holds, whether or not it would hand it out now.
-pub async fn counts(queue: &ArchiveQueue) -> (u64, u64) {
+pub async fn counts(queue: &SqsQueue) -> (u64, u64) {
     let attributes = sqs_client()
         .await
         .get_queue_attributes()

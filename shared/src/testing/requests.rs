@@ -8,8 +8,10 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use super::glassix::{GlassixStub, TEST_API_SECRET};
 use crate::credentials::{Credentials, LiveCredentials};
 use crate::db::Store;
+use crate::files::FileStore;
 use crate::glassix::inbound::sign;
-use crate::state::{ApiState, WebhookState};
+use crate::queue::LocalQueue;
+use crate::state::{ApiState, ClosingState, NewTicketState, WorkerState};
 
 pub const TEST_API_TOKEN: &str = "test-token-0123456789abcdefghijklmn";
 
@@ -32,23 +34,52 @@ pub fn signed_webhook(body: &[u8]) -> Request {
     webhook(body.to_vec(), Some(sign(TEST_API_SECRET, body)))
 }
 
-pub async fn webhook_state(stub: &GlassixStub, store: Store) -> WebhookState {
-    WebhookState {
+/// The Glassix credentials of `stub`: its API secret signs the test webhooks.
+fn glassix_credentials(stub: &GlassixStub) -> std::sync::Arc<LiveCredentials> {
+    std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
+        Ok(api_tokens()),
+        Ok(stub.settings()),
+    )))
+}
+
+/// The time a webhook delivery is given: the deployed default.
+pub const WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
+
+pub async fn new_ticket_state(stub: &GlassixStub, store: Store) -> NewTicketState {
+    NewTicketState {
         store,
         glassix: stub.client(),
-        credentials: std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
-            Ok(api_tokens()),
-            Ok(stub.settings()),
-        ))),
-        budget: Duration::from_millis(4500),
+        credentials: glassix_credentials(stub),
+        budget: WEBHOOK_BUDGET,
         new_ticket_tags: vec!["archived-by-ctm".into()],
-        archive_queue: None,
+    }
+}
+
+/// The state-change webhook on a local queue in `store`'s database.
+pub fn closing_state(stub: &GlassixStub, store: Store) -> ClosingState<LocalQueue> {
+    ClosingState {
+        credentials: glassix_credentials(stub),
+        budget: WEBHOOK_BUDGET,
+        queue: LocalQueue::new(store),
+    }
+}
+
+/// The archive worker on `store`, `stub` and a local file store of its own.
+pub fn worker_state(stub: &GlassixStub, store: Store) -> WorkerState {
+    WorkerState {
+        store,
+        glassix: stub.client(),
         files: super::local_files(),
     }
 }
 
 pub fn api_state(store: Store) -> ApiState {
     api_state_accepting(store, api_tokens())
+}
+
+/// A REST state with a local file store of its own, for the routes that serve or erase files.
+pub fn api_state_with_files(store: Store) -> ApiState<FileStore> {
+    api_state(store).with_files(super::local_files())
 }
 
 /// A REST state that accepts exactly `tokens`.
@@ -61,7 +92,7 @@ pub fn api_state_accepting(store: Store, tokens: Vec<secrecy::SecretString>) -> 
                 crate::config::keys::GLASSIX_API_KEY,
             )),
         ))),
-        files: Some(super::local_files()),
+        files: crate::state::NoFiles,
     }
 }
 

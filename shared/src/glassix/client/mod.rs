@@ -60,6 +60,15 @@ impl GlassixError {
     pub fn may_have_acted(&self) -> bool {
         matches!(self, Self::Uncertain { .. })
     }
+
+    /// Whether trying again later may succeed: anything but an answer we cannot use (it would
+    /// be the same next time) or a ticket Glassix does not have.
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            Self::NotFound | Self::Decode(_) | Self::TooLarge { .. }
+        )
+    }
 }
 
 /// The largest Glassix answer read by default. A ticket is read whole, transactions

@@ -1,0 +1,19 @@
+//! The configuration keys: names of environment variables and of the secret's JSON keys,
+//! a contract with the SAM template, the README and the local API.
+
+pub const APP_SECRET_ARN: &str = "APP_SECRET_ARN";
+pub const MONGODB_URI: &str = "MONGODB_URI";
+pub const MONGODB_DATABASE: &str = "MONGODB_DATABASE";
+pub const GLASSIX_WORKSPACE: &str = "GLASSIX_WORKSPACE";
+pub const GLASSIX_API_KEY: &str = "GLASSIX_API_KEY";
+pub const GLASSIX_API_SECRET: &str = "GLASSIX_API_SECRET";
+pub const GLASSIX_USER_NAME: &str = "GLASSIX_USER_NAME";
+pub const GLASSIX_BASE_URL: &str = "GLASSIX_BASE_URL";
+pub const API_TOKENS: &str = "API_TOKENS";
+pub const NEW_TICKET_TAGS: &str = "NEW_TICKET_TAGS";
+pub const WEBHOOK_BUDGET_MS: &str = "WEBHOOK_BUDGET_MS";
+pub const ARCHIVE_QUEUE_URL: &str = "ARCHIVE_QUEUE_URL";
+pub const RECONCILE_SINCE: &str = "RECONCILE_SINCE";
+pub const RECONCILE_DRY_RUN: &str = "RECONCILE_DRY_RUN";
+pub const FILES_BUCKET: &str = "FILES_BUCKET";
+pub const FILES_DIR: &str = "FILES_DIR";
