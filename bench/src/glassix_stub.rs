@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, StatusCode};
 
-use crate::serve::{Answer, json, serve};
+use shared::testing::loopback::{Answer, json, serve};
 
 pub const BASE_PATH: &str = "/api/v1.2";
 

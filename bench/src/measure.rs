@@ -269,7 +269,7 @@ async fn hello_run(bench: &Bench<'_>, out: &mut HelloRun) -> Result<(), String> 
         } else {
             Err(format!(
                 "hello-lambda answered {}",
-                crate::runtime_api::excerpt(answer)
+                shared::testing::lambda::excerpt(answer)
             ))
         }
     };

@@ -1,5 +1,5 @@
-//! A loopback HTTP/1.1 server for the bench's own endpoints (the Runtime API emulation, the
-//! AWS counting proxy, the Glassix stub).
+//! A loopback HTTP/1.1 server for stand-ins that answer with code rather than canned
+//! responses: the Runtime API emulation, the bench's counting proxies.
 
 use std::convert::Infallible;
 use std::future::Future;
