@@ -24,7 +24,6 @@
 
 mod aws;
 mod aws_proxy;
-mod glassix_stub;
 mod instance;
 mod measure;
 mod mongo_proxy;
@@ -41,13 +40,12 @@ use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Bytes;
 use mongodb::options::{ClientOptions, WriteConcern};
+use shared::testing::glassix::{Delay, GlassixStub};
 use tokio::time::Instant;
 
 use crate::aws::{Aws, REGION};
 use crate::aws_proxy::AwsCalls;
-use crate::glassix_stub::GlassixStub;
 use crate::instance::Launch;
 use crate::measure::{Bench, Settings};
 use crate::mongo_proxy::CommandLog;
@@ -168,19 +166,8 @@ async fn run() -> Result<bool, String> {
         .await
         .map_err(|e| format!("AWS proxy: {e}"))?;
     let aws_endpoint = format!("http://{aws_proxy}");
-    let fixtures = config.root.join("shared/fixtures/glassix");
-    let read = |name: &str| -> Result<Bytes, String> {
-        std::fs::read(fixtures.join(name))
-            .map(Bytes::from)
-            .map_err(|e| format!("{name}: {e}"))
-    };
-    let glassix = GlassixStub::start(
-        read("token-response.json")?,
-        read("ticket.json")?,
-        config.settings.glassix_delay,
-    )
-    .await
-    .map_err(|e| format!("Glassix stub: {e}"))?;
+    let glassix_delay = Delay::new(config.settings.glassix_delay);
+    let glassix = GlassixStub::answering_everything(&glassix_delay).await;
 
     // What the template references: the configuration secret, the archive queue, the bucket.
     let mongo_uri = format!("mongodb://{mongo_proxy}/");
@@ -191,7 +178,7 @@ async fn run() -> Result<bool, String> {
         "MONGODB_DATABASE": DATABASE,
         "API_TOKENS": API_TOKEN,
         "GLASSIX_WORKSPACE": "bench",
-        "GLASSIX_BASE_URL": glassix.base_url,
+        "GLASSIX_BASE_URL": glassix.base_url(),
         "GLASSIX_API_KEY": "00000000-0000-0000-0000-000000000000",
         "GLASSIX_API_SECRET": GLASSIX_API_SECRET,
         "GLASSIX_USER_NAME": "api-user@example.com",
@@ -317,6 +304,7 @@ async fn run() -> Result<bool, String> {
         aws: &aws,
         commands: &commands,
         glassix: &glassix,
+        glassix_delay: &glassix_delay,
         hello: &hello,
     };
 
