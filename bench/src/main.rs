@@ -30,7 +30,6 @@ mod mongo_proxy;
 mod report;
 mod scenario;
 mod stats;
-mod template;
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -205,7 +204,8 @@ async fn run() -> Result<bool, String> {
     .collect();
     let template = std::fs::read_to_string(config.root.join("template.yaml"))
         .map_err(|e| format!("template.yaml: {e}"))?;
-    let mut specs = template::functions(&template, &provided)?;
+    let mut specs =
+        shared::template::function_specs(&template, &provided).map_err(|e| e.to_string())?;
     if let Some(only) = &config.only {
         specs.retain(|spec| only.contains(&spec.binary));
     }

@@ -22,6 +22,8 @@ pub mod response;
 pub mod rest;
 pub mod runtime;
 pub mod state;
+#[cfg(feature = "template")]
+pub mod template;
 pub mod tls;
 pub mod webhook;
 
