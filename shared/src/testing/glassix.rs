@@ -499,54 +499,49 @@ pub fn message(id: i64, text: &str) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    /// Sends `verb` to `below_base` on the stub: the status, the body, and how long it took.
+    async fn call(
+        stub: &GlassixStub,
+        verb: reqwest::Method,
+        below_base: &str,
+        body: &'static str,
+    ) -> (u16, String, Duration) {
+        let started = std::time::Instant::now();
+        let answer = crate::testing::http_client()
+            .request(verb, format!("{}/{below_base}", stub.base_url()))
+            .body(body)
+            .send()
+            .await
+            .expect("answered");
+        let status = answer.status().as_u16();
+        let text = answer.text().await.expect("a body");
+        (status, text, started.elapsed())
+    }
+
     #[tokio::test]
     async fn answering_everything_waits_the_current_delay_and_counts_calls_by_endpoint() {
+        use reqwest::Method;
         let delay = Delay::new(Duration::from_millis(150));
         let stub = GlassixStub::answering_everything(&delay).await;
-        let client = crate::testing::http_client();
-        let base = stub.base_url();
 
-        let started = std::time::Instant::now();
-        let token: serde_json::Value = client
-            .post(format!("{base}/token/get"))
-            .send()
-            .await
-            .expect("answered")
-            .json()
-            .await
-            .expect("JSON");
-        assert!(started.elapsed() >= Duration::from_millis(150));
-        assert!(token["access_token"].is_string(), "{token}");
+        let (status, token, took) = call(&stub, Method::POST, "token/get", "").await;
+        assert_eq!(status, 200);
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        assert!(token.contains("\"access_token\""), "{token}");
 
         delay.set(Duration::ZERO);
-        let started = std::time::Instant::now();
-        let tags = client
-            .post(format!("{base}/tickets/addtags/48213977"))
-            .body(r#"["archived-by-ctm"]"#)
-            .send()
-            .await
-            .expect("answered");
-        assert!(started.elapsed() < Duration::from_millis(150));
-        assert_eq!(tags.text().await.expect("body"), r#"["archived-by-ctm"]"#);
+        let tags = r#"["archived-by-ctm"]"#;
+        let (_, echoed, took) = call(&stub, Method::POST, "tickets/addtags/48213977", tags).await;
+        assert!(took < Duration::from_millis(150), "{took:?}");
+        assert_eq!(echoed, tags);
         for id in [1, 2] {
-            let ticket: serde_json::Value = client
-                .get(format!("{base}/tickets/get/{id}"))
-                .send()
-                .await
-                .expect("answered")
-                .json()
-                .await
-                .expect("JSON");
+            let (_, ticket, _) = call(&stub, Method::GET, &format!("tickets/get/{id}"), "").await;
+            let ticket: serde_json::Value = serde_json::from_str(&ticket).expect("JSON");
             assert_eq!(ticket["id"], 48213977);
         }
-        let unknown = client
-            .get(format!("{base}/tickets/unknown"))
-            .send()
-            .await
-            .expect("answered");
-        assert_eq!(unknown.status(), 404);
+        let (status, _, _) = call(&stub, Method::GET, "tickets/unknown", "").await;
+        assert_eq!(status, 404);
 
-        let calls = stub.calls().await;
         let expected: BTreeMap<String, u64> = [
             ("POST token/get", 1),
             ("POST tickets/addtags/{id}", 1),
@@ -556,6 +551,6 @@ mod tests {
         .into_iter()
         .map(|(endpoint, n)| (endpoint.to_owned(), n))
         .collect();
-        assert_eq!(calls, expected);
+        assert_eq!(stub.calls().await, expected);
     }
 }
