@@ -8,7 +8,7 @@
 #   SKIP_RELEASE_BUILD=1 scripts/test.sh   # skip the release build of the bootstraps
 #
 # Every bootstrap is built once, by one `cargo lambda build` of the workspace. `sam build`
-# would build each function again (one cargo-lambda run per function, ~1.5 min each): instead
+# would build each function again (one cargo-lambda run per function): instead
 # a contract test (`sam_builds_every_function_as_ci_does`) checks that the template builds
 # exactly these binaries, the same way. `sam validate --lint` still checks the template.
 set -euo pipefail
@@ -17,8 +17,8 @@ cd "$ROOT"
 started=$SECONDS
 step() { log "$* (at $((SECONDS - started)) s)"; }
 
-# A CI run builds once from a fresh clone: incremental caches (3 GB here) would only fill its
-# disk. A developer's run keeps them.
+# A CI run builds once from a fresh clone: incremental caches would only fill its disk. A
+# developer's run keeps them.
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 step "installing tools"

@@ -12,7 +12,7 @@ use hyper::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use hyper::{HeaderMap, Request, StatusCode};
 
 use crate::aws::{HttpClient, call, http_client};
-use crate::serve::{Answer, answer, serve};
+use shared::testing::loopback::{Answer, answer, serve};
 
 pub const GET_SECRET_VALUE: &str = "secretsmanager.GetSecretValue";
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use hyper::body::Bytes;
 use tokio::time::Instant;
 
-use crate::runtime_api::RuntimeApi;
+use shared::testing::lambda::RuntimeApi;
 
 /// Lambda gives an init 10 s; a bootstrap that has not polled by then is broken.
 const INIT_LIMIT: Duration = Duration::from_secs(15);

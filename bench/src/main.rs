@@ -24,16 +24,12 @@
 
 mod aws;
 mod aws_proxy;
-mod glassix_stub;
 mod instance;
 mod measure;
 mod mongo_proxy;
 mod report;
-mod runtime_api;
 mod scenario;
-mod serve;
 mod stats;
-mod template;
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,13 +39,12 @@ use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Bytes;
 use mongodb::options::{ClientOptions, WriteConcern};
+use shared::testing::glassix::{Delay, GlassixStub};
 use tokio::time::Instant;
 
 use crate::aws::{Aws, REGION};
 use crate::aws_proxy::AwsCalls;
-use crate::glassix_stub::GlassixStub;
 use crate::instance::Launch;
 use crate::measure::{Bench, Settings};
 use crate::mongo_proxy::CommandLog;
@@ -170,19 +165,8 @@ async fn run() -> Result<bool, String> {
         .await
         .map_err(|e| format!("AWS proxy: {e}"))?;
     let aws_endpoint = format!("http://{aws_proxy}");
-    let fixtures = config.root.join("shared/fixtures/glassix");
-    let read = |name: &str| -> Result<Bytes, String> {
-        std::fs::read(fixtures.join(name))
-            .map(Bytes::from)
-            .map_err(|e| format!("{name}: {e}"))
-    };
-    let glassix = GlassixStub::start(
-        read("token-response.json")?,
-        read("ticket.json")?,
-        config.settings.glassix_delay,
-    )
-    .await
-    .map_err(|e| format!("Glassix stub: {e}"))?;
+    let glassix_delay = Delay::new(config.settings.glassix_delay);
+    let glassix = GlassixStub::answering_everything(&glassix_delay).await;
 
     // What the template references: the configuration secret, the archive queue, the bucket.
     let mongo_uri = format!("mongodb://{mongo_proxy}/");
@@ -193,7 +177,7 @@ async fn run() -> Result<bool, String> {
         "MONGODB_DATABASE": DATABASE,
         "API_TOKENS": API_TOKEN,
         "GLASSIX_WORKSPACE": "bench",
-        "GLASSIX_BASE_URL": glassix.base_url,
+        "GLASSIX_BASE_URL": glassix.base_url(),
         "GLASSIX_API_KEY": "00000000-0000-0000-0000-000000000000",
         "GLASSIX_API_SECRET": GLASSIX_API_SECRET,
         "GLASSIX_USER_NAME": "api-user@example.com",
@@ -220,7 +204,8 @@ async fn run() -> Result<bool, String> {
     .collect();
     let template = std::fs::read_to_string(config.root.join("template.yaml"))
         .map_err(|e| format!("template.yaml: {e}"))?;
-    let mut specs = template::functions(&template, &provided)?;
+    let mut specs =
+        shared::template::function_specs(&template, &provided).map_err(|e| e.to_string())?;
     if let Some(only) = &config.only {
         specs.retain(|spec| only.contains(&spec.binary));
     }
@@ -319,6 +304,7 @@ async fn run() -> Result<bool, String> {
         aws: &aws,
         commands: &commands,
         glassix: &glassix,
+        glassix_delay: &glassix_delay,
         hello: &hello,
     };
 

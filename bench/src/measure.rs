@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::aws_proxy::{AwsCalls, GET_SECRET_VALUE, difference};
-use crate::glassix_stub::GlassixStub;
 use crate::instance::{Instance, Launch};
 use crate::mongo_proxy::CommandLog;
 use crate::scenario::{DELETION_BATCH, Deletion, Kind, Scenario, same_commands};
+use shared::testing::glassix::{Delay, GlassixStub};
 
 /// RSS growth is measured from this invocation on (or the last, if fewer): the first ones
 /// still fill pools and caches.
@@ -35,6 +35,8 @@ pub struct Bench<'a> {
     pub aws: &'a AwsCalls,
     pub commands: &'a CommandLog,
     pub glassix: &'a GlassixStub,
+    /// The stub's delay D, lifted for the untimed invocations.
+    pub glassix_delay: &'a Delay,
     pub hello: &'a Launch,
 }
 
@@ -143,7 +145,7 @@ async fn cold_then_warm(
     }
     if let Some(instance) = kept {
         let warm = warm(bench, &instance, launch, kind, files_bucket, run, index).await;
-        bench.glassix.set_delay(bench.settings.glassix_delay);
+        bench.glassix_delay.set(bench.settings.glassix_delay);
         out.warm = Some(warm?);
     }
     Ok(())
@@ -175,10 +177,10 @@ async fn warm(
     let secrets = bench.aws.count(GET_SECRET_VALUE);
     let mark = bench.commands.mark();
     let aws_before = bench.aws.snapshot();
-    let glassix_before = bench.glassix.calls();
+    let glassix_before = bench.glassix.calls().await;
     for j in 0..n {
         if j == timed {
-            bench.glassix.set_delay(Duration::ZERO);
+            bench.glassix_delay.set(Duration::ZERO);
         }
         if j % DELETION_BATCH == 0 {
             let batch = DELETION_BATCH.min(n - j);
@@ -238,7 +240,7 @@ async fn warm(
         })
         .filter(|(_, n)| *n > 0)
         .collect();
-    for (endpoint, count) in difference(&glassix_before, &bench.glassix.calls()) {
+    for (endpoint, count) in difference(&glassix_before, &bench.glassix.calls().await) {
         warm.calls.insert(format!("Glassix {endpoint}"), count);
     }
     Ok(warm)
@@ -269,7 +271,7 @@ async fn hello_run(bench: &Bench<'_>, out: &mut HelloRun) -> Result<(), String> 
         } else {
             Err(format!(
                 "hello-lambda answered {}",
-                crate::runtime_api::excerpt(answer)
+                shared::testing::lambda::excerpt(answer)
             ))
         }
     };

@@ -3,12 +3,12 @@
 //! index commands can be counted per cold start and a route's commands compared with its
 //! baseline's.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use shared::testing::loopback::accept;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::wire;
 
@@ -59,23 +59,13 @@ impl CommandLog {
 
 /// Listens on a free loopback port and relays every connection to `upstream`.
 pub async fn start(upstream: SocketAddr, log: Arc<CommandLog>) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let client = match listener.accept().await {
-                Ok((client, _)) => client,
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            };
-            let log = log.clone();
-            tokio::spawn(async move {
-                let _ = relay(client, upstream, &log).await;
-            });
+    let (address, _) = accept(move |client| {
+        let log = log.clone();
+        async move {
+            let _ = relay(client, upstream, &log).await;
         }
-    });
+    })
+    .await?;
     Ok(address)
 }
 
@@ -83,7 +73,6 @@ pub async fn start(upstream: SocketAddr, log: Arc<CommandLog>) -> std::io::Resul
 /// can be named before it is forwarded.
 async fn relay(client: TcpStream, upstream: SocketAddr, log: &CommandLog) -> std::io::Result<()> {
     let server = TcpStream::connect(upstream).await?;
-    client.set_nodelay(true)?;
     server.set_nodelay(true)?;
     let (mut from_client, mut to_client) = client.into_split();
     let (mut from_server, mut to_server) = server.into_split();

@@ -16,10 +16,10 @@ pub const OVERHEAD_MAX_MS: f64 = 0.5;
 pub const RSS_MAX_MB: f64 = 10.0;
 /// "No growth" between invocation 100 and the last, beyond the hello-world floor's: the
 /// resident set moves in 4 KiB pages and the allocator keeps a little slack, so up to 16 pages
-/// count as none. The floor itself grows (about 140 bytes per invocation, linearly to 20,000
-/// invocations here): lambda_runtime's own, aws/aws-lambda-rust-runtime#972, which its
-/// maintainers put down to allocator fragmentation. A function adds nothing when it grows as
-/// the floor does.
+/// count as none. The floor itself grows with every invocation: lambda_runtime puts each
+/// event's trace id in `_X_AMZN_TRACE_ID` with `setenv`, and glibc keeps every value it was
+/// given (see `BENCH_WITHOUT_TRACE_ID`). A function adds nothing when it grows as the floor
+/// does.
 pub const RSS_GROWTH_MAX_KIB: i64 = 64;
 pub const NEW_TICKET_SLACK_MS: f64 = 20.0;
 pub const STATE_CHANGE_P99_MAX_MS: f64 = 15.0;
@@ -315,7 +315,7 @@ pub fn render(context: &Context, hello: &HelloResult, functions: &[FunctionResul
             "Steady state: every {} warm invocations the bench removes what was created (tickets, transactions, clients, webhook ledger entries), tops up the deletion targets (the function's and the baseline's, in the order they are deleted: FerretDB finds a document by scanning in insertion order, so a target's position sets its cost) and drains the archive queue (ReceiveMessage, DeleteMessageBatch), straight to FerretDB and moto_server (outside every count): FerretDB's SQLite backend scans a collection for any filter but `_id`, and moto scans a FIFO queue on every send, so growth would slow each invocation whatever the function does.",
             crate::scenario::DELETION_BATCH
         ),
-        "Peak RSS: VmHWM after the last warm invocation; growth: VmRSS at the last − VmRSS at invocation 100, and in brackets beyond the hello-world floor's growth (lambda_runtime's own, aws/aws-lambda-rust-runtime#972), which is what the target judges. The floor's growth: lambda_runtime sets `_X_AMZN_TRACE_ID` with `setenv` at each invocation and glibc keeps every distinct value it was given, about 116 bytes per invocation (heaptrack: 5,001 such allocations alive after 5,000 invocations of the hello-world function); `BENCH_WITHOUT_TRACE_ID=1` shows the growth without it. GetSecretValue: requests with `X-Amz-Target: secretsmanager.GetSecretValue` seen by the proxy from process start to the first answer (init-only functions: to the first poll), then while warm. Index commands: `createIndexes`/`createIndex` in OP_MSG bodies seen by the MongoDB proxy; before each function the bench empties the database, creates the indexes (`Store::ensure_indexes`, what the `migrate` custom resource runs) and seeds 50 clients, 20 tickets and their transactions.".into(),
+        "Peak RSS: VmHWM after the last warm invocation; growth: VmRSS at the last − VmRSS at invocation 100, and in brackets beyond the hello-world floor's growth, which is what the target judges. The floor's growth: lambda_runtime sets `_X_AMZN_TRACE_ID` with `setenv` at each invocation and glibc keeps every distinct value it was given, one small allocation per invocation; `BENCH_WITHOUT_TRACE_ID=1` shows the growth without it. GetSecretValue: requests with `X-Amz-Target: secretsmanager.GetSecretValue` seen by the proxy from process start to the first answer (init-only functions: to the first poll), then while warm. Index commands: `createIndexes`/`createIndex` in OP_MSG bodies seen by the MongoDB proxy; before each function the bench empties the database, creates the indexes (`Store::ensure_indexes`, what the `migrate` custom resource runs) and seeds 50 clients, 20 tickets and their transactions.".into(),
     ];
     for line in definitions.iter().chain(&notes) {
         let _ = writeln!(out, "- {line}");

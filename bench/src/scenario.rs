@@ -397,7 +397,7 @@ impl Scenario {
         let response: Value = serde_json::from_slice(answer).map_err(|_| {
             format!(
                 "the answer is not an API Gateway response: {}",
-                crate::runtime_api::excerpt(answer)
+                shared::testing::lambda::excerpt(answer)
             )
         })?;
         let status = response["statusCode"].as_u64().unwrap_or(0);
@@ -405,7 +405,7 @@ impl Scenario {
         if status != expected {
             return Err(format!(
                 "answered {status} (expected {expected}): {}",
-                crate::runtime_api::excerpt(body.as_bytes())
+                shared::testing::lambda::excerpt(body.as_bytes())
             ));
         }
         if matches!(kind, Kind::NewTicket | Kind::StateChange) {

@@ -25,6 +25,8 @@ pub mod rest;
 pub mod runtime;
 pub mod secret;
 pub mod state;
+#[cfg(feature = "template")]
+pub mod template;
 pub mod tls;
 pub mod webhook;
 

@@ -3,10 +3,10 @@
 //! a second, larger one to every bootstrap), and one set of trusted roots, Mozilla's, compiled
 //! in (`webpki-roots`, which the MongoDB driver uses too).
 //!
-//! Compiled-in roots: a cold start reads no certificate files. The system's roots are about 300
-//! files on `provided.al2023`, read and parsed by each HTTP client before its first handshake
-//! (about 6 ms per client on the development machine). Amazon's and the common public CAs
-//! are all among Mozilla's roots; an update of the roots is a dependency update.
+//! Compiled-in roots: a cold start reads no certificate files. The system's roots are hundreds
+//! of files on `provided.al2023`, each read and parsed by every HTTP client before its first
+//! handshake. Amazon's and the common public CAs are all among Mozilla's roots; an update of
+//! the roots is a dependency update.
 
 use std::sync::Arc;
 

@@ -4,27 +4,10 @@
 //!
 //! # Why `aws-sdk-s3` and not `object_store`
 //!
-//! Measured on this workspace's lock file (`cargo tree -p shared -e normal`, 272 crates before):
-//!
-//! | | `aws-sdk-s3` 1.157 (chosen) | `object_store` 0.14.2, feature `aws` |
-//! |---|---|---|
-//! | new crates | 7: aws-sdk-s3, aws-smithy-checksums, aws-smithy-eventstream, crc-fast, crc32fast, lru, spin | 6: object_store, quick-xml 0.41, crc-fast, spin, itertools 0.15, humantime |
-//! | duplicate versions added (`cargo tree -d`) | none: same smithy runtime, aws-config and hyper client as SQS and Secrets Manager | none: it uses reqwest 0.13.5, the one the Glassix client already links |
-//! | source size | 239,000 lines (1.8 MB `.crate`): compiles slowly; LTO drops the unused operations | 39,000 lines (0.3 MB `.crate`) |
-//!
-//! So the size argument does *not* hold: `object_store` 0.14 would not bring a second reqwest or
-//! hyper. What decides is behaviour:
-//!
-//! - **Streaming a 100 MB file from disk with the caller's digest.** `object_store`'s single PUT
-//!   takes a `PutPayload` (bytes in memory); from disk it needs a multipart upload, and its
-//!   SHA-256 checksum is one it computes itself, not one the caller supplies. The SDK streams
-//!   the file (`ByteStream::from_path`, retried by reopening it) in one PutObject carrying
-//!   `x-amz-checksum-sha256` = the digest computed while downloading from Glassix.
-//! - **One credential, region and endpoint chain.** `shared::aws` already configures SQS and
-//!   Secrets Manager (incl. `AWS_ENDPOINT_URL` for moto); `object_store` has its own
-//!   credential providers and SigV4 signer to configure and keep in step.
-//! - Presigned GETs with `response-content-disposition` exist in both (`signed_url_opts` in
-//!   `object_store` 0.14), so they do not decide.
+//! The SDK streams a file from disk in one PutObject that carries the caller's SHA-256
+//! (`x-amz-checksum-sha256`, the digest computed while downloading from Glassix), where
+//! `object_store` takes a single PUT in memory and computes its own checksum; and it shares
+//! `shared::aws`'s credential, region and endpoint chain with SQS and Secrets Manager.
 //!
 //! # Integrity
 //!

@@ -1,7 +1,12 @@
 //! A Glassix stand-in on `wiremock` that speaks the documented API shapes.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use secrecy::SecretString;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::fixture;
@@ -93,6 +98,105 @@ impl GlassixStub {
 
     pub async fn all_received(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
+    }
+
+    /// A stub that answers every endpoint the service calls, each call after `delay` (as it is
+    /// when the call arrives): the token; tags (the ticket then has exactly the tags sent);
+    /// notes; the ticket fixture for any id; an empty list; the scramble.
+    pub async fn answering_everything(delay: &Delay) -> Self {
+        let stub = Self::bare().await;
+        let ticket = fixture("glassix/ticket.json");
+        let token = fixture("glassix/token-response.json");
+        let json =
+            |body: Vec<u8>| ResponseTemplate::new(200).set_body_raw(body, "application/json");
+        let routes: [(&str, &str, ResponseTemplate); 5] = [
+            ("POST", "token/get", json(token)),
+            ("POST", r"tickets/addnote/\d+", json(b"{}".to_vec())),
+            ("GET", r"tickets/get/\d+", json(ticket)),
+            (
+                "GET",
+                "tickets/list",
+                json(br#"{"tickets":[],"paging":{"next":null}}"#.to_vec()),
+            ),
+            ("DELETE", r"tickets/scramble/\d+", json(b"{}".to_vec())),
+        ];
+        for (verb, below_base, response) in routes {
+            stub.answer_matching(verb, below_base, Delayed(delay.clone(), response))
+                .await;
+        }
+        let echo = move |request: &Request| json(request.body.clone());
+        stub.answer_matching("POST", r"tickets/addtags/\d+", Delayed(delay.clone(), echo))
+            .await;
+        stub
+    }
+
+    /// Answers every `verb` request whose path below the base matches the regex `below_base`.
+    async fn answer_matching(
+        &self,
+        verb: &str,
+        below_base: &str,
+        response: impl Respond + 'static,
+    ) {
+        let base = BASE_PATH.replace('.', r"\.");
+        Mock::given(method(verb))
+            .and(path_regex(format!("^{base}/{below_base}$")))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Calls received so far by endpoint, ids left out: `POST tickets/addnote/{id}`, ….
+    pub async fn calls(&self) -> BTreeMap<String, u64> {
+        let mut calls = BTreeMap::new();
+        for request in self.all_received().await {
+            let below_base = request
+                .url
+                .path()
+                .strip_prefix(BASE_PATH)
+                .unwrap_or_default()
+                .trim_start_matches('/');
+            let endpoint = match below_base.rsplit_once('/') {
+                Some((base, id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!("{base}/{{id}}")
+                }
+                _ => below_base.to_owned(),
+            };
+            *calls
+                .entry(format!("{} {endpoint}", request.method))
+                .or_default() += 1;
+        }
+        calls
+    }
+}
+
+/// How long a stub made by [`GlassixStub::answering_everything`] waits before each answer;
+/// changed while it runs, it applies from the next call on.
+#[derive(Debug, Clone, Default)]
+pub struct Delay(Arc<AtomicU64>);
+
+impl Delay {
+    pub fn new(delay: Duration) -> Self {
+        let this = Self::default();
+        this.set(delay);
+        this
+    }
+
+    pub fn set(&self, delay: Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.0.store(micros, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> Duration {
+        Duration::from_micros(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// `R`'s answer, sent after the delay's current value.
+struct Delayed<R>(Delay, R);
+
+impl<R: Respond> Respond for Delayed<R> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.1.respond(request).set_delay(self.0.get())
     }
 }
 
@@ -389,4 +493,64 @@ pub fn message(id: i64, text: &str) -> serde_json::Value {
         "fromParticipant": {"type": "Client", "identifier": "972521234567", "name": "Dana Cohen"},
         "attachments": []
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends `verb` to `below_base` on the stub: the status, the body, and how long it took.
+    async fn call(
+        stub: &GlassixStub,
+        verb: reqwest::Method,
+        below_base: &str,
+        body: &'static str,
+    ) -> (u16, String, Duration) {
+        let started = std::time::Instant::now();
+        let answer = crate::testing::http_client()
+            .request(verb, format!("{}/{below_base}", stub.base_url()))
+            .body(body)
+            .send()
+            .await
+            .expect("answered");
+        let status = answer.status().as_u16();
+        let text = answer.text().await.expect("a body");
+        (status, text, started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn answering_everything_waits_the_current_delay_and_counts_calls_by_endpoint() {
+        use reqwest::Method;
+        let delay = Delay::new(Duration::from_millis(150));
+        let stub = GlassixStub::answering_everything(&delay).await;
+
+        let (status, token, took) = call(&stub, Method::POST, "token/get", "").await;
+        assert_eq!(status, 200);
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        assert!(token.contains("\"access_token\""), "{token}");
+
+        delay.set(Duration::ZERO);
+        let tags = r#"["archived-by-ctm"]"#;
+        let (_, echoed, took) = call(&stub, Method::POST, "tickets/addtags/48213977", tags).await;
+        assert!(took < Duration::from_millis(150), "{took:?}");
+        assert_eq!(echoed, tags);
+        for id in [1, 2] {
+            let (_, ticket, _) = call(&stub, Method::GET, &format!("tickets/get/{id}"), "").await;
+            let ticket: serde_json::Value = serde_json::from_str(&ticket).expect("JSON");
+            assert_eq!(ticket["id"], 48213977);
+        }
+        let (status, _, _) = call(&stub, Method::GET, "tickets/unknown", "").await;
+        assert_eq!(status, 404);
+
+        let expected: BTreeMap<String, u64> = [
+            ("POST token/get", 1),
+            ("POST tickets/addtags/{id}", 1),
+            ("GET tickets/get/{id}", 2),
+            ("GET tickets/unknown", 1),
+        ]
+        .into_iter()
+        .map(|(endpoint, n)| (endpoint.to_owned(), n))
+        .collect();
+        assert_eq!(stub.calls().await, expected);
+    }
 }

@@ -6,6 +6,7 @@ pub mod files;
 pub mod glassix;
 pub mod hostile;
 pub mod lambda;
+pub mod loopback;
 pub mod pipeline;
 pub mod queue;
 pub mod requests;

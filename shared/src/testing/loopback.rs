@@ -1,5 +1,6 @@
-//! A loopback HTTP/1.1 server for the bench's own endpoints (the Runtime API emulation, the
-//! AWS counting proxy, the Glassix stub).
+//! Loopback servers for stand-ins that answer with code rather than canned responses: an
+//! HTTP/1.1 one (the Runtime API emulation, the bench's AWS proxy) over a plain TCP accept
+//! loop (the bench's MongoDB proxy).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -12,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 pub type Answer = Response<Full<Bytes>>;
@@ -23,6 +24,28 @@ pub async fn serve<H, F>(handler: H) -> std::io::Result<(SocketAddr, JoinHandle<
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Answer> + Send + 'static,
+{
+    accept(move |stream| {
+        let handler = handler.clone();
+        async move {
+            let service = service_fn(move |request| {
+                let answer = handler(request);
+                async move { Ok::<_, Infallible>(answer.await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+    })
+    .await
+}
+
+/// Accepts connections on a free loopback port and runs `connection` on each, in a task of
+/// its own, until the returned task is aborted.
+pub async fn accept<C, F>(connection: C) -> std::io::Result<(SocketAddr, JoinHandle<()>)>
+where
+    C: Fn(TcpStream) -> F + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let address = listener.local_addr()?;
@@ -38,16 +61,7 @@ where
             };
             // Small request/response pairs: Nagle's algorithm would add delayed-ACK waits.
             let _ = stream.set_nodelay(true);
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let answer = handler(request);
-                    async move { Ok::<_, Infallible>(answer.await) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+            tokio::spawn(connection(stream));
         }
     });
     Ok((address, task))
