@@ -110,13 +110,16 @@ const READ_TRANSACTIONS: i64 = 10;
 const UPDATE_TICKET: i64 = 100_001;
 const ATTACHMENT_TRANSACTION: i64 = 1;
 const ATTACHMENT_ID: i64 = 7_781_204;
-/// Fresh ids per invocation: the function's (`i`) and the baseline's (`j`).
-const CREATED_TICKETS: i64 = 2_000_000;
-const BASELINE_CREATED_TICKETS: i64 = 3_000_000;
-const DELETED_TICKETS: i64 = 4_000_000;
-const BASELINE_DELETED_TICKETS: i64 = 5_000_000;
-const NEW_TICKETS: i64 = 6_000_000;
-const CLOSED_TICKETS: i64 = 7_000_000;
+/// Fresh ids per invocation, a million apart: the function's (`i`) and the baseline's (`j`).
+const fn id_block(n: i64) -> i64 {
+    n * 1_000_000
+}
+const CREATED_TICKETS: i64 = id_block(2);
+const BASELINE_CREATED_TICKETS: i64 = id_block(3);
+const DELETED_TICKETS: i64 = id_block(4);
+const BASELINE_DELETED_TICKETS: i64 = id_block(5);
+const NEW_TICKETS: i64 = id_block(6);
+const CLOSED_TICKETS: i64 = id_block(7);
 
 fn listed_client(n: usize) -> String {
     format!("9725000000{n:02}")

@@ -5,6 +5,7 @@ pub mod api;
 pub mod archive;
 pub mod auth;
 pub mod aws;
+pub mod closing;
 pub mod config;
 pub mod credentials;
 pub mod dates;

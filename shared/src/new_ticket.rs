@@ -9,14 +9,16 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::credentials::LiveCredentials;
 use crate::db::ClientHistory;
 use crate::db::ledger::{Claim, ClaimToken};
 use crate::domain::{has_our_note, has_tags, new_ticket_note, new_ticket_tags};
 use crate::error::AppError;
 use crate::glassix::inbound::Change;
-use crate::glassix::{Deadline, GlassixError, Ticket};
+use crate::glassix::{Deadline, EventName, GlassixError, Ticket};
 use crate::job::{Outcome, within_deadline};
 use crate::state::NewTicketState;
+use crate::webhook::{ReceivedChange, WebhookWork};
 
 /// How long a claim protects an action before another delivery may take it over; longer than
 /// any one delivery may run.
@@ -29,8 +31,24 @@ const CLAIM_POLL: Duration = Duration::from_millis(100);
 /// that a Glassix call answering at the last moment is still recorded as done.
 pub const LEDGER_RESERVE: Duration = Duration::from_millis(500);
 
+impl WebhookWork for NewTicketState {
+    const EVENT: EventName = EventName::NewTicket;
+
+    fn intake(&self) -> (&LiveCredentials, Duration) {
+        (&self.credentials, self.budget)
+    }
+
+    async fn on_change(
+        &self,
+        change: &ReceivedChange<'_>,
+        deadline: Deadline,
+    ) -> Result<Outcome, AppError> {
+        tag_and_note(self, change.change, deadline).await
+    }
+}
+
 /// Tags and notes the ticket a change created, once.
-pub async fn tag_and_note(
+async fn tag_and_note(
     state: &NewTicketState,
     change: &Change,
     deadline: Deadline,

@@ -52,18 +52,6 @@ where
 {
     init_logging();
     let state = cold_start(init).await?;
-    serve_http(state, handler).await
-}
-
-async fn serve_http<S, Handler, Fut>(
-    state: &'static S,
-    handler: Handler,
-) -> Result<(), lambda_http::Error>
-where
-    S: Send + Sync + 'static,
-    Handler: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
-{
     // What `lambda_http::run` does, with undecodable bodies answered before lambda_http reads
     // them (see `DecodableBodies`). `Adapter` and `LambdaRequest` are public but undocumented
     // in lambda_http (its `run` is built on them): a release that changes them fails to

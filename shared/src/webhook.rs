@@ -1,14 +1,9 @@
 //! What both webhook functions share: receiving a delivery (size, signature, envelope) as data,
 //! the deadline its work runs within, and the answer (a JSON summary, or the first failure so
-//! that Glassix delivers it again). Each function loops over the changes itself:
-//!
-//! ```ignore
-//! let received = webhook::receive(&request, &state.credentials, state.budget).await?;
-//! let mut answer = received.answer();
-//! for change in received.changes() { answer.record(&change, work(&change).await); }
-//! answer.into_response()
-//! ```
+//! that Glassix delivers it again). What each webhook does with a change of its event is its
+//! [`WebhookWork`]: `new_ticket` (tags and note) and `closing` (queue the archive job).
 
+use std::future::Future;
 use std::time::Duration;
 
 use lambda_http::{Body, Request, Response};
@@ -27,7 +22,7 @@ use crate::response::{error_response, json};
 const MAX_WEBHOOK_BODY: usize = 2 * 1024 * 1024;
 
 /// Why a change of another event is acknowledged without work.
-pub const OTHER_EVENT: &str = "not an event this webhook handles";
+const OTHER_EVENT: &str = "not an event this webhook handles";
 
 /// A delivery whose signature was checked, with the deadline of all its work.
 pub struct Received {
@@ -52,6 +47,43 @@ impl ReceivedChange<'_> {
     pub fn fingerprint(&self) -> Vec<u8> {
         self.change.fingerprint(self.envelope)
     }
+}
+
+/// A webhook's work on each change of its event.
+pub trait WebhookWork: Sync {
+    /// The event this webhook handles; changes of any other are acknowledged as ignored.
+    const EVENT: EventName;
+
+    /// The credentials whose API secret keys the delivery's signature, and the time allowed
+    /// for one delivery.
+    fn intake(&self) -> (&LiveCredentials, Duration);
+
+    fn on_change(
+        &self,
+        change: &ReceivedChange<'_>,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Outcome, AppError>> + Send;
+}
+
+/// Serves one delivery: received (or refused), then every change in the order Glassix sent
+/// them, each handed to `work` when it is of its event, all within the delivery's deadline.
+pub async fn serve<W: WebhookWork>(work: &W, request: &Request) -> Response<Body> {
+    let (credentials, budget) = work.intake();
+    let received = match receive(request, credentials, budget).await {
+        Ok(received) => received,
+        Err(error) => return error_response(&error),
+    };
+    let mut answer = received.answer();
+    for change in received.changes() {
+        let started = Instant::now();
+        let result = if change.is(W::EVENT) {
+            work.on_change(&change, received.deadline).await
+        } else {
+            Ok(Outcome::Ignored(OTHER_EVENT))
+        };
+        answer.record(&change, result, started);
+    }
+    answer.into_response()
 }
 
 /// Checks size, then signature on the raw bytes, then parses: 413, 401, 400. A signature the

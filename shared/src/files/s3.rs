@@ -24,6 +24,19 @@ use super::{BodyInner, FileBody, FileError, Sha256Digest, StoredObject};
 /// The user metadata (`x-amz-meta-sha256`) that keeps the hex digest, so `head` can return it.
 const SHA256_METADATA: &str = "sha256";
 
+/// A request for the object `key` of this store's bucket, asking S3 for its SHA-256 (checked
+/// against the bytes on a GET).
+macro_rules! checked_object {
+    ($store:ident, $operation:ident, $key:expr) => {
+        $store
+            .client
+            .$operation()
+            .bucket(&$store.bucket)
+            .key($key)
+            .checksum_mode(ChecksumMode::Enabled)
+    };
+}
+
 /// SHA-256 of no bytes.
 const EMPTY_SHA256: [u8; 32] = [
     0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
@@ -120,22 +133,9 @@ impl S3Files {
     }
 
     pub(crate) async fn head(&self, key: &str) -> Result<Option<StoredObject>, FileError> {
-        let output = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .checksum_mode(ChecksumMode::Enabled)
-            .send()
-            .await;
+        let output = checked_object!(self, head_object, key).send().await;
         match output {
-            Ok(head) => describe(
-                head.content_length(),
-                head.content_type(),
-                head.metadata(),
-                head.checksum_sha256(),
-            )
-            .map(Some),
+            Ok(head) => describe(&head).map(Some),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             Err(e) => Err(s3_error("HeadObject", &e)),
         }
@@ -166,23 +166,11 @@ impl S3Files {
         &self,
         key: &str,
     ) -> Result<Option<(StoredObject, FileBody)>, FileError> {
-        let output = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            // The SDK then checks the streamed bytes against the stored SHA-256.
-            .checksum_mode(ChecksumMode::Enabled)
-            .send()
-            .await;
+        // The SDK checks the streamed bytes against the stored SHA-256.
+        let output = checked_object!(self, get_object, key).send().await;
         match output {
             Ok(mut object) => {
-                let stored = describe(
-                    object.content_length(),
-                    object.content_type(),
-                    object.metadata(),
-                    object.checksum_sha256(),
-                )?;
+                let stored = describe(&object)?;
                 let body = std::mem::take(&mut object.body);
                 Ok(Some((stored, FileBody(BodyInner::S3(body)))))
             }
@@ -272,12 +260,45 @@ pub(super) async fn next_chunk(stream: &mut ByteStream) -> Result<Option<Bytes>,
 /// A stored object as HeadObject / GetObject describe it. The digest is the `sha256` metadata
 /// `put_file` writes, else the object's full SHA-256 checksum (an object uploaded by other
 /// means with `--checksum-algorithm SHA256`).
-fn describe(
-    size: Option<i64>,
-    content_type: Option<&str>,
-    metadata: Option<&HashMap<String, String>>,
-    checksum_sha256: Option<&str>,
-) -> Result<StoredObject, FileError> {
+/// What S3 says of an object, in the answer of a HEAD or a GET.
+trait ObjectHead {
+    fn content_length(&self) -> Option<i64>;
+    fn content_type(&self) -> Option<&str>;
+    fn metadata(&self) -> Option<&HashMap<String, String>>;
+    fn checksum_sha256(&self) -> Option<&str>;
+}
+
+macro_rules! object_head {
+    ($($output:ty),*) => {$(
+        impl ObjectHead for $output {
+            fn content_length(&self) -> Option<i64> {
+                self.content_length()
+            }
+            fn content_type(&self) -> Option<&str> {
+                self.content_type()
+            }
+            fn metadata(&self) -> Option<&HashMap<String, String>> {
+                self.metadata()
+            }
+            fn checksum_sha256(&self) -> Option<&str> {
+                self.checksum_sha256()
+            }
+        }
+    )*};
+}
+
+object_head!(
+    aws_sdk_s3::operation::head_object::HeadObjectOutput,
+    aws_sdk_s3::operation::get_object::GetObjectOutput
+);
+
+fn describe(object: &impl ObjectHead) -> Result<StoredObject, FileError> {
+    let (size, content_type, metadata, checksum_sha256) = (
+        object.content_length(),
+        object.content_type(),
+        object.metadata(),
+        object.checksum_sha256(),
+    );
     let size = size
         .and_then(|size| u64::try_from(size).ok())
         .ok_or(FileError::BadMetadata("no content length"))?;
