@@ -10,7 +10,7 @@
 #   LOAD_REQUESTS=2000 LOAD_CONCURRENCY=8 scripts/load.sh
 #   LOAD_SEED=7 scripts/load.sh                       # another (reproducible) mix
 #
-# The same test runs in `cargo test` with 600 requests (functions/local-api/tests/load.rs).
+# The same test runs in `cargo test` with 600 requests (functions/local-api/tests/load/).
 # MONGODB_URI, when set, points the run at that server instead of FerretDB.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"

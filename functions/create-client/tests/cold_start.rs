@@ -1,29 +1,24 @@
-//! A cold start while Secrets Manager cannot be reached: the real bootstrap under an emulated
+//! A cold start while Secrets Manager cannot be reached: the real bootstrap under the emulated
 //! Lambda Runtime API stops with an error that names what failed (never a secret value), and
 //! serves nothing with a half-read configuration. Lambda then retries the init on the next
 //! invocation.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use shared::testing::lambda::RuntimeApi;
 
 #[tokio::test]
 async fn secrets_manager_down_at_cold_start_stops_the_init_and_serves_nothing() {
-    let runtime_api = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
-        .mount(&runtime_api)
-        .await;
+    // No event is queued: a poll would wait for as long as the test runs.
+    let runtime_api = RuntimeApi::serving(
+        &[],
+        "arn:aws:lambda:us-east-1:123456789012:function:create-client",
+    )
+    .await;
 
-    let mut bootstrap = Command::new(env!("CARGO_BIN_EXE_create-client"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", runtime_api.address().to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "create-client")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+    let mut bootstrap = runtime_api
+        .bootstrap(env!("CARGO_BIN_EXE_create-client"), "create-client")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -39,13 +34,13 @@ async fn secrets_manager_down_at_cold_start_stops_the_init_and_serves_nothing() 
         .spawn()
         .expect("the bootstrap starts");
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = bootstrap.try_wait().expect("wait") {
             break status;
         }
         assert!(
-            std::time::Instant::now() < deadline,
+            Instant::now() < deadline,
             "the bootstrap kept running without its configuration"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -63,12 +58,10 @@ async fn secrets_manager_down_at_cold_start_stops_the_init_and_serves_nothing() 
         logs.contains("client-ticket-manager"),
         "names the secret: {logs}"
     );
+    // The bootstrap never reached the Runtime API: no poll, and no init error posted either.
     assert!(
-        runtime_api
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty(),
+        runtime_api.first_poll().is_none(),
         "no invocation was asked for"
     );
+    assert_eq!(runtime_api.init_error(), None, "nothing was reported");
 }
