@@ -29,8 +29,8 @@ pids+=($!)
 wait_for_port "$stub_port" 30 glassix-stub
 
 local_api_defaults
-# Its own database and file folder; Glassix is the stand-in above. No queue: the webhook
-# archives inline, so the ticket is archived and scrambled when the delivery is answered.
+# Its own database and file folder; Glassix is the stand-in above. No SQS queue: the archive
+# queue is in the database, and local-api's poller archives and scrambles the ticket.
 export MONGODB_DATABASE="browser_$$" FILES_DIR="$work/files" RUST_LOG=warn
 export GLASSIX_BASE_URL="http://127.0.0.1:$stub_port/api/v1.2"
 unset ARCHIVE_QUEUE_URL FILES_BUCKET

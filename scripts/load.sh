@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Load run (hardening suite, item 3): 10,000 mixed requests — REST (clients, tickets, deletes,
 # duplicates sent on purpose) and signed Glassix webhooks (new tickets against the wiremock
-# Glassix stub, closed tickets archived inline) — from 32 concurrent workers to the local API on
-# loopback, with the real handlers and a FerretDB of its own; then an audit that every
-# acknowledged write is stored exactly once. Prints throughput, p50/p99 latency per operation
-# and the errors by status; fails on any unexpected status (every 5xx included) or audit finding.
+# Glassix stub, closed tickets queued and archived by the poller) — from 32 concurrent
+# workers to the local API on loopback, with the real handlers and a FerretDB of its own; then
+# an audit that every acknowledged write is stored exactly once. Prints throughput, p50/p99
+# latency per operation and the errors by status; fails on any unexpected status (every 5xx
+# included) or audit finding.
 #
 #   scripts/load.sh                                   # 10,000 requests, 32 workers, release build
 #   LOAD_REQUESTS=2000 LOAD_CONCURRENCY=8 scripts/load.sh

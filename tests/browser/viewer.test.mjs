@@ -45,7 +45,8 @@ async function rest(method, route, body) {
 }
 
 before(async () => {
-  // Given: the ticket closed in Glassix, delivered signed; archived and scrambled inline.
+  // Given: the ticket closed in Glassix, delivered signed, queued, then archived and scrambled
+  // by the local API's archive queue poller.
   const delivery = closedDelivery();
   const signature = `sha1=${createHmac('sha1', SECRET).update(delivery).digest('hex')}`;
   const archived = await fetch(`${BASE}/webhooks/glassix/ticket-state-change`, {
@@ -56,6 +57,12 @@ before(async () => {
   const summary = await archived.json();
   assert.equal(archived.status, 200, JSON.stringify(summary));
   assert.equal(summary.results[0].outcome, 'processed', JSON.stringify(summary));
+  for (let tries = 0; ; tries += 1) {
+    const ticket = await rest('GET', `/tickets/${TICKET_ID}`);
+    if (ticket.status === 200 && ticket.body.scrambledAt) break;
+    assert.ok(tries < 150, `not archived within 30 s: ${JSON.stringify(ticket)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   // An older ticket of the same client, and clients whose identifiers share less of the prefix.
   const older = await rest('POST', `/clients/${CLIENT_ID}/tickets`, {
     ticketId: TICKET_ID + 1, clientName: 'Dana Cohen', ticketOpeningDate: '2023-05-01T09:00:00Z',

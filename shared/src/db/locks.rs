@@ -1,6 +1,6 @@
 //! A lock per ticket, so that two archive jobs of one ticket never overlap: the FIFO queue
-//! already serialises them per ticket, but the inline mode, reconciliation and a redelivery
-//! that races a slow job do not go through one queue group.
+//! already serialises them per ticket, but a job still running when its message's visibility
+//! ran out races its own redelivery, which the queue then hands out.
 //!
 //! A lock is a document `{_id: ticketId, owner, expiresAt}`. Taking it is one upsert whose
 //! filter matches only an expired lock: when a live one exists the upsert tries to insert a
