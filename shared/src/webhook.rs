@@ -4,6 +4,7 @@
 //! [`WebhookWork`]: `new_ticket` (tags and note) and `closing` (queue the archive job).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lambda_http::{Body, Request, Response};
@@ -12,6 +13,7 @@ use tokio::time::Instant;
 
 use crate::credentials::{Credentials, LiveCredentials};
 use crate::error::AppError;
+use crate::glassix::freshness::{self, DATE_HEADER, DATE_SIGNATURE_HEADERS, Dated};
 use crate::glassix::inbound::{Change, Delivery, Envelope, SIGNATURE_HEADER, verify_signature};
 use crate::glassix::{Deadline, EventName};
 use crate::job::Outcome;
@@ -86,10 +88,10 @@ pub async fn serve<W: WebhookWork>(work: &W, request: &Request) -> Response<Body
     answer.into_response()
 }
 
-/// Checks size, then signature on the raw bytes, then parses: 413, 401, 400. A signature the
-/// current API secret refuses may come from a secret just rotated: the credentials are reread
-/// (at most once a minute) and the signature checked once more. The delivery's work must be
-/// done within `budget` from now.
+/// Checks size, then signature on the raw bytes, then the signed date when there is one
+/// (`freshness`), then parses: 413, 401, 400. A signature the current API secret refuses may
+/// come from a secret just rotated: the credentials are reread (at most once a minute) and the
+/// signature checked once more. The delivery's work must be done within `budget` from now.
 pub async fn receive(
     request: &Request,
     credentials: &LiveCredentials,
@@ -109,11 +111,35 @@ pub async fn receive(
         }
         outcome => outcome?,
     }
+    let dated = match header(request, DATE_HEADER) {
+        Some(date) => Dated::Signed {
+            date,
+            signature: DATE_SIGNATURE_HEADERS
+                .iter()
+                .find_map(|name| header(request, name)),
+        },
+        None => {
+            note_undated_deliveries();
+            Dated::Undated
+        }
+    };
+    let current = credentials.current().await;
+    freshness::check(&current.glassix()?.api_secret, dated, chrono::Utc::now())?;
     Ok(Received {
         delivery: Delivery::parse(body)?,
         attempt: header(request, "x-glassix-request-count").and_then(|n| n.parse::<u32>().ok()),
         deadline,
     })
+}
+
+/// Logs, once per cold start, that deliveries come without a signed date.
+fn note_undated_deliveries() {
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    if !NOTED.swap(true, Ordering::Relaxed) {
+        tracing::info!(
+            "webhook deliveries carry no signed date (X-Glassix-Auth-Date): their freshness is not checked"
+        );
+    }
 }
 
 impl Received {

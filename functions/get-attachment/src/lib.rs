@@ -1,19 +1,24 @@
 //! `GET /tickets/{ticketId}/transactions/{transactionId}/attachments/{attachmentId}`: an
 //! archived attachment's file. 302 to a short-lived pre-signed URL where the store can sign
-//! (S3); otherwise (the local folder) the bytes, with their content type and the original file
-//! name in `Content-Disposition`. 404 for an unknown ticket, transaction or attachment, and for
-//! an attachment whose file is not archived.
+//! (S3); otherwise (the local folder) the bytes from the API's own origin, made inert: a
+//! download (`Content-Disposition: attachment` with the original file name), never sniffed, in
+//! a sandbox, and served as itself only when its type is one a browser merely displays
+//! (`shared::files::served_content_type`). 404 for an unknown ticket, transaction or
+//! attachment, and for an attachment whose file is not archived.
 
 use std::time::Duration;
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use lambda_http::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
+    X_CONTENT_TYPE_OPTIONS,
+};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::api::parse_ticket_id;
 use shared::db::Attachment;
 use shared::error::AppError;
 use shared::files::FileStore;
-use shared::files::attachment_disposition;
+use shared::files::{attachment_disposition, served_content_type};
 use shared::request::path_param;
 use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
@@ -47,7 +52,12 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
     let file_name = attachment.original_file_name.as_deref().unwrap_or_default();
     if let Some(url) = state
         .files
-        .presigned_download(&stored.key, file_name, &stored.content_type, LINK_LIFETIME)
+        .presigned_download(
+            &stored.key,
+            file_name,
+            served_content_type(&stored.content_type),
+            LINK_LIFETIME,
+        )
         .await?
     {
         tracing::info!(ticket_id, transaction_id, "attachment link signed");
@@ -62,8 +72,16 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
         StatusCode::OK,
         Body::Binary(bytes),
         &[
-            (CONTENT_TYPE, object.content_type),
+            (
+                CONTENT_TYPE,
+                served_content_type(&object.content_type).to_owned(),
+            ),
             (CONTENT_DISPOSITION, attachment_disposition(file_name)),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (
+                CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
         ],
     )
 }

@@ -226,6 +226,76 @@ async fn files_are_stored_byte_exact_before_the_scramble_and_served_from_s3() {
 }
 
 #[tokio::test]
+async fn files_are_served_inert_and_as_themselves_only_when_a_browser_merely_shows_them() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_with_files()).await;
+    // What a stranger may attach: a page and a drawing that carry script.
+    let page = b"<html><script>fetch('/clients')</script></html>".to_vec();
+    let drawing = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.to_vec();
+    live.serve_file(
+        &stub,
+        IMAGE_TRANSACTION,
+        IMAGE,
+        ResponseTemplate::new(200).set_body_raw(drawing, "image/svg+xml"),
+    )
+    .await;
+    live.serve_file(
+        &stub,
+        VIDEO_TRANSACTION,
+        VIDEO,
+        ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8"),
+    )
+    .await;
+    let (files, _dir) = local_dir();
+    let (worker, api) = states(&stub, files).await;
+    assert_eq!(run_job(&worker).await, Vec::<String>::new());
+
+    for (transaction, attachment) in [(IMAGE_TRANSACTION, IMAGE), (VIDEO_TRANSACTION, VIDEO)] {
+        let response = call(
+            &api,
+            get_attachment::HANDLER,
+            attachment_request(transaction, attachment),
+        )
+        .await;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(response.status(), 200);
+        assert_eq!(header("content-type"), "application/octet-stream");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(
+            header("content-security-policy"),
+            "sandbox; default-src 'none'"
+        );
+        assert!(header("content-disposition").starts_with("attachment"));
+    }
+    for (stored, served) in [
+        ("image/jpeg", "image/jpeg"),
+        ("video/mp4", "video/mp4"),
+        (
+            "text/plain; charset=windows-1255",
+            "text/plain; charset=windows-1255",
+        ),
+        ("application/pdf", "application/pdf"),
+        ("IMAGE/SVG+XML", "application/octet-stream"),
+        ("text/html", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"),
+        ("video/", "application/octet-stream"),
+    ] {
+        assert_eq!(
+            shared::files::served_content_type(stored),
+            served,
+            "{stored}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_download_that_fails_leaves_the_ticket_unscrambled_and_the_job_failed() {
     let cases = [
         ("404", None, Some(ResponseTemplate::new(404))),

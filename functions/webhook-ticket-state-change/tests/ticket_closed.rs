@@ -10,7 +10,7 @@ use shared::job::Outcome;
 use shared::queue::{ArchiveJob, JobQueue};
 use shared::testing::glassix::{GlassixStub, LiveTicket, scrambled};
 use shared::testing::pipeline::ClosingPipeline;
-use shared::testing::requests::{error_code, json_body, signed_webhook, webhook};
+use shared::testing::requests::{dated_webhook, error_code, json_body, signed_webhook, webhook};
 use shared::testing::{self, CapturedLogs, fixture, servers};
 use webhook_ticket_state_change::handle;
 use wiremock::{Request, Respond, ResponseTemplate};
@@ -392,6 +392,16 @@ async fn bad_deliveries_get_the_right_4xx_and_nothing_is_called_or_written() {
             "bad_request",
         ),
         ("empty body", signed_webhook(b""), 400, "bad_request"),
+        (
+            "replayed after Glassix's retry window",
+            dated_webhook(
+                &body,
+                &(chrono::Utc::now() - chrono::TimeDelta::days(4)).to_rfc3339(),
+                "x-glassix-auth-signature",
+            ),
+            401,
+            "unauthorized",
+        ),
         (
             "6 MB body",
             signed_webhook(&six_megabytes),

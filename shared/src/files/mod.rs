@@ -333,6 +333,36 @@ const ATTR_CHAR_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
+/// The content type an archived file is served with: its own when it is on a short list of
+/// types a browser only displays (raster images, PDF, audio, video, plain text), else
+/// `application/octet-stream`. A file is whatever a stranger attached to a conversation: HTML,
+/// SVG or anything a browser would run must never be served as itself from our origin.
+pub fn served_content_type(stored: &str) -> &str {
+    const INERT: [&str; 9] = [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/avif",
+        "image/tiff",
+        "application/pdf",
+        "text/plain",
+    ];
+    let essence = stored.split(';').next().unwrap_or_default().trim();
+    let inert = INERT.iter().any(|t| essence.eq_ignore_ascii_case(t))
+        || ["audio/", "video/"].iter().any(|family| {
+            essence.len() > family.len()
+                && essence.is_char_boundary(family.len())
+                && essence[..family.len()].eq_ignore_ascii_case(family)
+        });
+    if inert {
+        stored
+    } else {
+        "application/octet-stream"
+    }
+}
+
 /// `attachment; filename*=UTF-8''<percent-encoded name>` (RFC 6266 with RFC 5987 encoding),
 /// which every current browser decodes, whatever the script of the name; plain `attachment`
 /// for an empty name. Also what a local route should send when it serves [`FileStore::open`].

@@ -1,6 +1,7 @@
 //! Everything Glassix: the REST client, its JSON models, and inbound webhook verification.
 
 mod client;
+pub mod freshness;
 pub mod inbound;
 pub mod models;
 pub mod time;

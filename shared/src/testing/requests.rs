@@ -34,6 +34,20 @@ pub fn signed_webhook(body: &[u8]) -> Request {
     webhook(body.to_vec(), Some(sign(TEST_API_SECRET, body)))
 }
 
+/// A signed webhook POST that also carries `date` as `X-Glassix-Auth-Date`, signed under
+/// `signature_header` (Glassix's documented name, or the one its SDK reads).
+pub fn dated_webhook(body: &[u8], date: &str, signature_header: &str) -> Request {
+    let mut request = signed_webhook(body);
+    let headers = request.headers_mut();
+    let value = |text: &str| http::HeaderValue::from_str(text).expect("a header value");
+    headers.insert("x-glassix-auth-date", value(date));
+    headers.insert(
+        http::HeaderName::from_bytes(signature_header.as_bytes()).expect("a header name"),
+        value(&sign(TEST_API_SECRET, date.as_bytes())),
+    );
+    request
+}
+
 /// The Glassix credentials of `stub`: its API secret signs the test webhooks.
 fn glassix_credentials(stub: &GlassixStub) -> std::sync::Arc<LiveCredentials> {
     std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
