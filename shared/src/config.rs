@@ -12,6 +12,12 @@ pub use crate::keys;
 pub use crate::secret::{ConfigError, fetch_secret};
 use crate::secret::{Sources, non_empty, split_list};
 
+/// The API token every developer has (`scripts/run-local.sh`, the README, `events/`): refused
+/// by every function configured from a secret, i.e. deployed.
+pub const DEVELOPMENT_TOKEN: &str = "local-dev-token-0123456789abcdef";
+const DEFAULT_MAX_ATTACHMENT_MB: u64 = 1024;
+/// The worker's ephemeral storage is at most 10 GB.
+const MAX_ATTACHMENT_MB_LIMIT: u64 = 10 * 1024;
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
 const DEFAULT_WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
 
@@ -35,6 +41,9 @@ pub struct Config {
     /// The folder of archived attachment files when no bucket is set (development); `None`:
     /// `.local/files` under the current directory.
     pub files_dir: Option<String>,
+    /// The largest attachment file the archive job downloads (`MAX_ATTACHMENT_MB`, default
+    /// 1024): a body that never ends fails the job instead of filling the disk.
+    pub max_attachment_bytes: u64,
     /// The credentials as the cold start read them.
     pub credentials: Credentials,
     /// The secret this configuration was read from, for rereading its credentials while warm
@@ -53,6 +62,9 @@ impl Config {
             None => HashMap::new(),
         };
         let mut config = Self::from_sources(&env, &secret)?;
+        if arn.is_some() {
+            config.refuse_development_token()?;
+        }
         config.secret_arn = arn.map(str::to_owned);
         Ok(config)
     }
@@ -71,6 +83,14 @@ impl Config {
             return Err(ConfigError::Malformed {
                 key: keys::MONGODB_URI,
                 reason: "expected a mongodb:// or mongodb+srv:// connection string".into(),
+            });
+        }
+        if !crosses_the_network_encrypted(mongodb_uri) {
+            return Err(ConfigError::Malformed {
+                key: keys::MONGODB_URI,
+                reason:
+                    "a host that is not this machine needs tls=true (mongodb+srv:// implies it)"
+                        .into(),
             });
         }
         let webhook_budget = match get(keys::WEBHOOK_BUDGET_MS) {
@@ -116,9 +136,41 @@ impl Config {
             },
             files_bucket: get(keys::FILES_BUCKET).map(str::to_owned),
             files_dir: get(keys::FILES_DIR).map(str::to_owned),
+            max_attachment_bytes: match get(keys::MAX_ATTACHMENT_MB) {
+                None => DEFAULT_MAX_ATTACHMENT_MB,
+                Some(raw) => match raw.parse::<u64>() {
+                    Ok(mb) if (1..=MAX_ATTACHMENT_MB_LIMIT).contains(&mb) => mb,
+                    _ => {
+                        return Err(ConfigError::Malformed {
+                            key: keys::MAX_ATTACHMENT_MB,
+                            reason: format!(
+                                "expected megabytes between 1 and {MAX_ATTACHMENT_MB_LIMIT}"
+                            ),
+                        });
+                    }
+                },
+            } * 1024
+                * 1024,
             credentials: Credentials::from_sources(&sources),
             secret_arn: None,
         })
+    }
+
+    /// A deployed function never accepts [`DEVELOPMENT_TOKEN`]: whoever read the README could
+    /// use it.
+    fn refuse_development_token(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        let tokens = self.credentials.api_tokens().unwrap_or_default();
+        if tokens
+            .iter()
+            .any(|t| t.expose_secret() == DEVELOPMENT_TOKEN)
+        {
+            return Err(ConfigError::Malformed {
+                key: keys::API_TOKENS,
+                reason: "the development token local-dev-token-… is refused where a secret configures the function".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Glassix settings, or the error naming the first missing or malformed key.
@@ -138,5 +190,72 @@ impl Config {
     /// Bearer tokens accepted by the REST API (several allow rotation).
     pub fn api_tokens(&self) -> Result<&[SecretString], ConfigError> {
         self.credentials.api_tokens()
+    }
+}
+
+/// Whether a connection string keeps credentials and conversations off the network in clear:
+/// `mongodb+srv://` (TLS by default), `tls=true` / `ssl=true`, or every host on this machine.
+fn crosses_the_network_encrypted(uri: &str) -> bool {
+    let Some(rest) = uri.strip_prefix("mongodb://") else {
+        return true;
+    };
+    let (authority, query) = match rest.split_once('/') {
+        Some((authority, path)) => (authority, path.split_once('?').map(|(_, q)| q)),
+        None => match rest.split_once('?') {
+            Some((authority, query)) => (authority, Some(query)),
+            None => (rest, None),
+        },
+    };
+    let encrypted = query.is_some_and(|query| {
+        query.split('&').any(|option| {
+            let option = option.to_ascii_lowercase();
+            option == "tls=true" || option == "ssl=true"
+        })
+    });
+    let hosts = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, hosts)| hosts);
+    encrypted || hosts.split(',').all(is_loopback)
+}
+
+/// `localhost`, `127.0.0.0/8` or `::1`, with or without a port.
+fn is_loopback(host_and_port: &str) -> bool {
+    let host = match host_and_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_and_port.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_elsewhere_is_reached_over_tls_only() {
+        for (uri, accepted) in [
+            ("mongodb://127.0.0.1:27017/", true),
+            ("mongodb://localhost", true),
+            ("mongodb://[::1]:27017/?directConnection=true", true),
+            ("mongodb://127.0.0.2:1,localhost:2/db", true),
+            (
+                "mongodb+srv://user:pass@cluster0.example.mongodb.net/",
+                true,
+            ),
+            ("mongodb://user:pass@db.example.com:27017/?tls=true", true),
+            ("mongodb://db.example.com/?authSource=admin&SSL=true", true),
+            ("mongodb://db.example.com:27017/", false),
+            (
+                "mongodb://user:p%40ss@10.0.0.5:27017/?authSource=admin",
+                false,
+            ),
+            ("mongodb://127.0.0.1:1,db.example.com:2/?tls=false", false),
+            ("mongodb://localhost.example.com", false),
+        ] {
+            assert_eq!(crosses_the_network_encrypted(uri), accepted, "{uri}");
+        }
     }
 }

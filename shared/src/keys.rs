@@ -17,3 +17,4 @@ pub const RECONCILE_SINCE: &str = "RECONCILE_SINCE";
 pub const RECONCILE_DRY_RUN: &str = "RECONCILE_DRY_RUN";
 pub const FILES_BUCKET: &str = "FILES_BUCKET";
 pub const FILES_DIR: &str = "FILES_DIR";
+pub const MAX_ATTACHMENT_MB: &str = "MAX_ATTACHMENT_MB";

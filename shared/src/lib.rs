@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod archive;
+pub mod archived_files;
 pub mod auth;
 pub mod aws;
 pub mod closing;

@@ -199,7 +199,8 @@ impl FromConfig for WorkerState {
         let credentials = Arc::new(config.live_credentials().await);
         Ok(Self {
             store: connect(&config).await?,
-            glassix: glassix_client(&config, credentials)?,
+            glassix: glassix_client(&config, credentials)?
+                .with_download_limit(config.max_attachment_bytes),
             files: FileStore::from_config(&config).await,
         })
     }

@@ -205,3 +205,29 @@ fn tokens_shorter_than_32_characters_are_refused() {
         Ok(1)
     );
 }
+
+#[test]
+fn a_database_host_reached_in_clear_is_refused_without_echoing_the_uri() {
+    let mut env = complete_env();
+    env.insert(
+        keys::MONGODB_URI.into(),
+        "mongodb://ctm:pa55word@db.example.com:27017/?authSource=admin".into(),
+    );
+
+    let error = Config::from_sources(&env, &HashMap::new()).expect_err("in clear");
+
+    assert!(
+        matches!(&error, ConfigError::Malformed { key, .. } if *key == keys::MONGODB_URI),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        !text.contains("pa55word") && !text.contains("db.example.com"),
+        "{text}"
+    );
+    env.insert(
+        keys::MONGODB_URI.into(),
+        "mongodb://ctm:pa55word@db.example.com:27017/?authSource=admin&tls=true".into(),
+    );
+    assert!(Config::from_sources(&env, &HashMap::new()).is_ok());
+}

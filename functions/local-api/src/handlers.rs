@@ -58,7 +58,10 @@ pub const HANDLERS: [(&str, Handler); 15] = [
         "get-attachment",
         Handler::RestWithFiles(get_attachment::HANDLER),
     ),
-    ("update-ticket", Handler::Rest(update_ticket::HANDLER)),
+    (
+        "update-ticket",
+        Handler::RestWithFiles(update_ticket::HANDLER),
+    ),
     (
         "delete-ticket",
         Handler::RestWithFiles(delete_ticket::HANDLER),

@@ -14,7 +14,7 @@ use shared::state::{ApiState, NoFiles, WorkerState};
 use shared::testing::faults::silent_server;
 use shared::testing::files::{local_dir, s3_bucket, s3_store_at, stored_keys};
 use shared::testing::glassix::{
-    CutBody, GlassixStub, LiveTicket, cut_body_server, file_path, sample_bytes,
+    CutBody, GlassixStub, LiveTicket, cut_body_server, endless_body_server, file_path, sample_bytes,
 };
 use shared::testing::pipeline::ClosingPipeline;
 use shared::testing::requests::{ApiRequest, api_state, json_body};
@@ -125,6 +125,18 @@ async fn call<F>(
     serve(api, request.build(), handler).await
 }
 
+/// The archived ticket as `GET /tickets/{id}` shows it.
+async fn read_ticket(api: &ApiState<FileStore>) -> serde_json::Value {
+    json_body(
+        &call(
+            &api.with_files(NoFiles),
+            get_ticket::HANDLER,
+            ApiRequest::new("GET", "/tickets/x").path("ticketId", &TICKET.to_string()),
+        )
+        .await,
+    )
+}
+
 fn attachment_request(transaction: i64, attachment: i64) -> ApiRequest {
     ApiRequest::new("GET", "/tickets/x/transactions/y/attachments/z")
         .path("ticketId", &TICKET.to_string())
@@ -197,14 +209,7 @@ async fn files_are_stored_byte_exact_before_the_scramble_and_served(files: FileS
     );
     assert!(video_name.ends_with(".mp4"), "{video_name}");
     // The archived ticket names each file's route, size and digest.
-    let ticket = json_body(
-        &call(
-            &api.with_files(NoFiles),
-            get_ticket::HANDLER,
-            ApiRequest::new("GET", "/tickets/x").path("ticketId", &TICKET.to_string()),
-        )
-        .await,
-    );
+    let ticket = read_ticket(&api).await;
     let file = &ticket["transactions"][0]["attachments"][0]["file"];
     assert_eq!(
         file["path"],
@@ -317,11 +322,16 @@ async fn a_download_that_fails_leaves_the_ticket_unscrambled_and_the_job_failed(
         if let Some(response) = response {
             fail_video(&stub, response, None).await;
         }
-        if let Some(cut) = cut {
-            live.link_attachment(VIDEO_TRANSACTION, VIDEO, &cut_body_server(cut).await);
-        }
         let (files, _dir) = local_dir();
-        let (worker, _) = states(&stub, files.clone()).await;
+        let (mut worker, _) = states(&stub, files.clone()).await;
+        if let Some(cut) = cut {
+            let server = cut_body_server(cut).await;
+            live.link_attachment(VIDEO_TRANSACTION, VIDEO, &server);
+            worker.glassix = stub
+                .client()
+                .allowing_downloads_from(&server.parse().expect("a URL"))
+                .expect("a client");
+        }
 
         let failed = run_job(&worker).await;
 
@@ -382,6 +392,167 @@ async fn a_file_store_that_never_answers_fails_the_job_in_time_frees_the_ticket_
         vec![Outcome::Processed("archived and scrambled")]
     );
     assert_eq!(live.ticket()["isScrambled"], true);
+}
+
+#[tokio::test]
+async fn links_into_our_own_network_and_endless_bodies_are_refused_and_the_ticket_kept() {
+    let elsewhere = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_raw(video_bytes(), "video/mp4"))
+        .mount(&elsewhere)
+        .await;
+    let endless = endless_body_server().await;
+    let cases = [
+        ("another loopback port", "a link to a private address"),
+        (
+            "a redirect to another loopback port",
+            "a link to a private address",
+        ),
+        ("the metadata service", "a link to a private address"),
+        (
+            "a host name of this machine",
+            "a host name that resolves to a private address",
+        ),
+        ("an endless body", "larger than the limit of 1 MB"),
+    ];
+    for (name, rule) in cases {
+        let stub = GlassixStub::start().await;
+        let live = LiveTicket::mount(&stub, ticket_with_files()).await;
+        serve_files(&live, &stub).await;
+        let (files, _dir) = local_dir();
+        let (mut worker, _) = states(&stub, files.clone()).await;
+        let other_port = format!("{}/file", elsewhere.uri()).replace("http://", "https://");
+        match name {
+            "another loopback port" => live.link_attachment(VIDEO_TRANSACTION, VIDEO, &other_port),
+            "a redirect to another loopback port" => {
+                fail_video(
+                    &stub,
+                    ResponseTemplate::new(302).insert_header("location", other_port.as_str()),
+                    None,
+                )
+                .await;
+            }
+            "a host name of this machine" => live.link_attachment(
+                VIDEO_TRANSACTION,
+                VIDEO,
+                &other_port.replace("127.0.0.1", "localhost"),
+            ),
+            "the metadata service" => live.link_attachment(
+                VIDEO_TRANSACTION,
+                VIDEO,
+                "https://169.254.169.254/latest/meta-data/iam/security-credentials/",
+            ),
+            _ => {
+                live.link_attachment(VIDEO_TRANSACTION, VIDEO, &endless);
+                worker.glassix = stub
+                    .client()
+                    .allowing_downloads_from(&endless.parse().expect("a URL"))
+                    .expect("a client")
+                    .with_download_limit(1024 * 1024);
+            }
+        }
+        let (logs, guard) = shared::testing::CapturedLogs::start();
+
+        let failed = tokio::time::timeout(Duration::from_secs(60), run_job(&worker))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: the job ended on its own"));
+
+        drop(guard);
+        assert_eq!(failed, vec!["m-1".to_owned()], "{name}: the job is retried");
+        assert_eq!(live.ticket()["isScrambled"], false, "{name}");
+        assert!(logs.text().contains(rule), "{name}: the log names the rule");
+        let keys = stored_keys(&files, &ticket_prefix(TICKET)).await;
+        assert_eq!(keys.len(), 1, "{name}: only the image is stored: {keys:?}");
+    }
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing was requested from another port"
+    );
+}
+
+#[tokio::test]
+async fn a_file_with_an_unusable_content_type_is_archived_as_octet_stream() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_with_files()).await;
+    live.serve_file(
+        &stub,
+        VIDEO_TRANSACTION,
+        VIDEO,
+        ResponseTemplate::new(200).set_body_raw(video_bytes(), "video/mp4"),
+    )
+    .await;
+    let three_hundred = format!("image/{}", "x".repeat(294));
+    live.serve_file(
+        &stub,
+        IMAGE_TRANSACTION,
+        IMAGE,
+        ResponseTemplate::new(200)
+            .set_body_bytes(image_bytes())
+            .insert_header("content-type", three_hundred.as_str()),
+    )
+    .await;
+    let (files, _dir) = local_dir();
+    let (worker, api) = states(&stub, files).await;
+
+    assert_eq!(run_job(&worker).await, Vec::<String>::new());
+
+    assert_eq!(live.ticket()["isScrambled"], true);
+    let ticket = read_ticket(&api).await;
+    let file = &ticket["transactions"][0]["attachments"][0]["file"];
+    assert_eq!(file["contentType"], "application/octet-stream");
+    let (image, _) = download(&api, IMAGE_TRANSACTION, IMAGE).await;
+    assert!(image == image_bytes(), "byte-exact");
+}
+
+#[tokio::test]
+async fn a_rewrite_that_drops_an_attachment_erases_its_file_and_keeps_the_others() {
+    let stub = GlassixStub::start().await;
+    let live = LiveTicket::mount(&stub, ticket_with_files()).await;
+    serve_files(&live, &stub).await;
+    let (files, _dir) = local_dir();
+    let (worker, api) = states(&stub, files.clone()).await;
+    assert_eq!(run_job(&worker).await, Vec::<String>::new());
+    // The transactions as the API shows them, the video dropped (a file's record is read-only).
+    let mut transactions = read_ticket(&api).await["transactions"].clone();
+    for transaction in transactions.as_array_mut().expect("transactions") {
+        if transaction["id"] == VIDEO_TRANSACTION {
+            transaction["attachments"] = serde_json::json!([]);
+        }
+        for attachment in transaction["attachments"]
+            .as_array_mut()
+            .expect("attachments")
+        {
+            attachment
+                .as_object_mut()
+                .expect("an object")
+                .remove("file");
+        }
+    }
+
+    let patched = call(
+        &api,
+        update_ticket::HANDLER,
+        ApiRequest::new("PATCH", "/tickets/x")
+            .path("ticketId", &TICKET.to_string())
+            .json(serde_json::json!({ "transactions": transactions })),
+    )
+    .await;
+
+    assert_eq!(patched.status(), 200, "{}", json_body(&patched));
+    let keys = stored_keys(&files, &ticket_prefix(TICKET)).await;
+    assert_eq!(keys.len(), 1, "the video's file is erased: {keys:?}");
+    let ticket = read_ticket(&api).await;
+    assert_eq!(
+        ticket["transactions"][0]["attachments"][0]["file"]["size"],
+        350 * 1024,
+        "the image keeps its file"
+    );
+    let (image, _) = download(&api, IMAGE_TRANSACTION, IMAGE).await;
+    assert!(image == image_bytes(), "and is still served");
 }
 
 #[tokio::test]

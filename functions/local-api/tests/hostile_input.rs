@@ -65,13 +65,19 @@ enum Route {
 }
 
 impl Route {
-    fn handler(&self) -> RestHandler {
-        match self {
+    /// The route's answer to `request`, through `serve` as every caller reaches it. A ticket's
+    /// update may erase archived files: it gets a file store of its own.
+    async fn answer(&self, state: &ApiState, request: Request) -> Response<Body> {
+        let handler = match self {
             Self::CreateClient => create_client::HANDLER,
             Self::UpdateClient(_) => update_client::HANDLER,
             Self::CreateTicket(_) => create_ticket::HANDLER,
-            Self::UpdateTicket(_) => update_ticket::HANDLER,
-        }
+            Self::UpdateTicket(_) => {
+                let with_files = state.with_files(testing::local_files());
+                return serve(&with_files, request, update_ticket::HANDLER).await;
+            }
+        };
+        serve(state, request, handler).await
     }
 
     /// The request as API Gateway hands it over (the URI is only for show: handlers read the
@@ -131,8 +137,8 @@ impl Api {
         Self { runtime, state }
     }
 
-    fn call(&self, handler: RestHandler, request: Request) -> Response<Body> {
-        self.runtime.block_on(serve(&self.state, request, handler))
+    fn call(&self, route: &Route, request: Request) -> Response<Body> {
+        self.runtime.block_on(route.answer(&self.state, request))
     }
 
     fn stored(&self) -> Stored {
@@ -420,7 +426,7 @@ fn stored_name(stored: &Stored, identifier: &str) -> Value {
 /// handlers and compared with what was sent.
 fn check_case(api: &Api, route: &Route, body: Vec<u8>) -> Result<(), TestCaseError> {
     let before = api.stored();
-    let response = api.call(route.handler(), route.request(body.clone()));
+    let response = api.call(route, route.request(body.clone()));
     let status = response.status().as_u16();
     let shown = || String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
     prop_assert!(
@@ -887,10 +893,7 @@ fn operator_looking_text_is_stored_and_read_back_literally_and_selects_nothing_e
         let identifier = format!("{}#{n}", texts[0]);
         let ticket_id = 50_000 + n as i64;
         let call = |route: Route, body: Value| {
-            let response = api.call(
-                route.handler(),
-                route.request(body.to_string().into_bytes()),
-            );
+            let response = api.call(&route, route.request(body.to_string().into_bytes()));
             (response.status().as_u16(), body_json(&response))
         };
 
@@ -1036,7 +1039,7 @@ async fn text_starting_with_a_dollar_is_refused_wherever_a_rule_applies_and_noth
         ];
         for (route, body) in cases {
             let request = route.request(body.to_string().into_bytes());
-            let response = serve(&state, request, route.handler()).await;
+            let response = route.answer(&state, request).await;
             assert_refused(&response, 422, &format!("{route:?} {body}"));
         }
     }
@@ -1051,7 +1054,7 @@ async fn a_body_over_one_mebibyte_is_413_on_every_body_route_and_one_mebibyte_is
         // Valid JSON, padded with white space: only the size can refuse it.
         let mut body = br#"{"name": "Dana"}"#.to_vec();
         body.resize(MIB + 1, b' ');
-        let response = serve(&state, route.request(body), route.handler()).await;
+        let response = route.answer(&state, route.request(body)).await;
         assert_refused(&response, 413, &format!("{route:?}"));
     }
     assert!(stored_documents(&state.store).await == before);
@@ -1086,12 +1089,9 @@ async fn a_transaction_id_sent_twice_is_refused_rather_than_half_stored() {
             json!({"transactions": twice}),
         ),
     ] {
-        let response = serve(
-            &state,
-            route.request(body.to_string().into_bytes()),
-            route.handler(),
-        )
-        .await;
+        let response = route
+            .answer(&state, route.request(body.to_string().into_bytes()))
+            .await;
         assert_refused(&response, 422, &format!("{route:?}"));
         assert_eq!(
             body_json(&response)["error"]["message"],
@@ -1151,7 +1151,7 @@ async fn deep_nesting_and_invalid_utf8_are_a_400_on_every_body_route_and_nothing
     let before = stored_documents(&state.store).await;
     for route in Route::all() {
         for (case, body) in unreadable_bodies() {
-            let response = serve(&state, route.request(body), route.handler()).await;
+            let response = route.answer(&state, route.request(body)).await;
             assert_refused(&response, 400, &format!("{route:?} {case}"));
         }
     }
@@ -1222,19 +1222,20 @@ async fn a_duplicate_key_takes_its_last_value_which_is_the_one_checked_and_store
             br#"{"tags": ["ok"], "tags": ["$gt"]}"#.to_vec(),
         ),
     ] {
-        let response = serve(&state, route.request(body), route.handler()).await;
+        let response = route.answer(&state, route.request(body)).await;
         assert_refused(&response, 422, &format!("{route:?}"));
     }
     // Nested objects too: the last `type` of the transaction is the one checked.
-    let response = serve(
-        &state,
-        Route::UpdateTicket(DANA_TICKET.to_string()).request(
-            br#"{"transactions": [{"id": 1, "dateTime": "2024-03-10T08:15:42Z", "type": "Message", "type": ""}]}"#
-                .to_vec(),
-        ),
-        update_ticket::HANDLER,
-    )
-    .await;
+    let route = Route::UpdateTicket(DANA_TICKET.to_string());
+    let response = route
+        .answer(
+            &state,
+            route.request(
+                br#"{"transactions": [{"id": 1, "dateTime": "2024-03-10T08:15:42Z", "type": "Message", "type": ""}]}"#
+                    .to_vec(),
+            ),
+        )
+        .await;
     assert_refused(&response, 422, "an empty last type");
     assert!(stored_documents(&state.store).await == before);
 }

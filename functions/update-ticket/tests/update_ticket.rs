@@ -1,11 +1,11 @@
 use shared::rest::serve;
 use shared::testing::requests::{
-    ApiRequest, api_state, assert_requires_token, json_body, seed_client, seed_ticket,
+    ApiRequest, api_state_with_files, assert_requires_token, json_body, seed_client, seed_ticket,
 };
 use shared::testing::{self};
 
-async fn seeded() -> shared::state::ApiState {
-    let state = api_state(testing::store().await);
+async fn seeded() -> shared::state::ApiState<shared::files::FileStore> {
+    let state = api_state_with_files(testing::store().await);
     seed_client(&state.store, "972521234567", None).await;
     seed_ticket(&state.store, "972521234567", 42).await;
     state

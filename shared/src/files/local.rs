@@ -149,6 +149,20 @@ impl LocalFiles {
     }
 
     /// Counts the stored files (sidecars and temporary files aside), then removes the folder.
+    /// The file first, then its sidecar: what a failure half-way leaves is a sidecar of no
+    /// file, which no reader opens.
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), FileError> {
+        let target = self.path_of(key);
+        for path in [target.clone(), meta_path(&target)] {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(local("delete")(e)),
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) async fn delete_prefix(&self, prefix: &str) -> Result<u64, FileError> {
         let folder = self.path_of(prefix.trim_end_matches('/'));
         let count = match count_files(&folder).await {

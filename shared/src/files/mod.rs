@@ -226,6 +226,15 @@ impl FileStore {
         }
     }
 
+    /// Deletes the object `key` (nothing when there is none). Idempotent.
+    pub async fn delete(&self, key: &str) -> Result<(), FileError> {
+        check_key(key)?;
+        match &self.0 {
+            Backend::S3(s3) => s3.delete(key).await,
+            Backend::Local(local) => local.delete(key).await,
+        }
+    }
+
     /// Deletes every object whose key starts with `prefix`, which must end with `/`
     /// (`tickets/48213977/`: a whole folder, never a partial id such as `tickets/4821`) and may
     /// not be empty. Returns how many objects were deleted. Idempotent.

@@ -179,6 +179,17 @@ impl S3Files {
         }
     }
 
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), FileError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| s3_error("DeleteObject", &e))?;
+        Ok(())
+    }
+
     /// One ListObjectsV2 page (up to 1000 keys) at a time, each deleted with one DeleteObjects
     /// (whose limit is also 1000). Continuation tokens name the last key listed, so deleting
     /// what was listed does not disturb the listing.

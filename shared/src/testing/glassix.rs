@@ -465,6 +465,25 @@ pub async fn cut_body_server(cut: CutBody) -> String {
     format!("http://{address}/cut")
 }
 
+/// A server whose 200 answer is a chunked body that never ends (until the reader hangs up).
+/// Returns its URL.
+pub async fn endless_body_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (address, _) = super::loopback::accept(|mut socket: tokio::net::TcpStream| async move {
+        let mut request = [0_u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head =
+            "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ntransfer-encoding: chunked\r\n\r\n";
+        let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+        if socket.write_all(head.as_bytes()).await.is_ok() {
+            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+        }
+    })
+    .await
+    .expect("port");
+    format!("http://{address}/endless")
+}
+
 /// What Glassix's scramble leaves of a ticket: the flag set, text and names overwritten.
 pub fn scrambled(mut ticket: serde_json::Value) -> serde_json::Value {
     ticket["isScrambled"] = true.into();

@@ -1,7 +1,8 @@
 //! Downloading an attachment from its pre-signed link (an S3 URL Glassix hands out, valid for
 //! a few hours): streamed to a file on disk while its SHA-256 is computed, so memory stays
-//! bounded whatever the file's size. No Glassix token is sent: the link carries its own
-//! signature.
+//! bounded whatever the file's size, and cut off past the size limit (`MAX_ATTACHMENT_MB`).
+//! Only links the download rules allow are followed (`links`). No Glassix token is sent: the
+//! link carries its own signature.
 
 use std::path::Path;
 
@@ -9,7 +10,11 @@ use http::StatusCode;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::links::{self, Refused};
 use super::{Deadline, GlassixClient};
+
+/// The longest content type kept as sent; a longer one is no type a browser or S3 knows.
+const MAX_CONTENT_TYPE_CHARS: usize = 127;
 
 /// A file on disk, as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +36,12 @@ pub enum DownloadError {
     /// 5xx, a connection cut mid-body, fewer bytes than announced, a timeout: try again later.
     #[error("the download failed: {0}")]
     Failed(String),
+    /// The link, a redirect or the address it leads to is one the worker never downloads.
+    #[error("{0}")]
+    Refused(Refused),
+    /// The body went on past the size limit.
+    #[error("the file is larger than the limit of {limit_mb} MB (MAX_ATTACHMENT_MB)")]
+    TooLarge { limit_mb: u64 },
 }
 
 impl GlassixClient {
@@ -51,12 +62,20 @@ impl GlassixClient {
         let failed = |what: &str, error: &dyn std::fmt::Display| {
             DownloadError::Failed(format!("{what}: {error}"))
         };
-        let mut response = self
-            .http
-            .get(uri)
-            .send()
-            .await
-            .map_err(|e| failed("request", &without_url(e)))?;
+        let link = url::Url::parse(uri)
+            .map_err(|_| DownloadError::Refused(Refused("a link that is no URL")))?;
+        self.downloads
+            .check(&link)
+            .map_err(DownloadError::Refused)?;
+        let mut response =
+            self.download_http
+                .get(link)
+                .send()
+                .await
+                .map_err(|e| match links::refusal(&e) {
+                    Some(refused) => DownloadError::Refused(refused),
+                    None => failed("request", &without_url(e)),
+                })?;
         match response.status() {
             s if s.is_success() => {}
             s @ (StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST) => {
@@ -67,13 +86,12 @@ impl GlassixClient {
             }
             s => return Err(DownloadError::Failed(format!("status {}", s.as_u16()))),
         }
-        let content_type = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .unwrap_or("application/octet-stream")
-            .to_owned();
+        let content_type = usable_content_type(
+            response
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+        );
         let mut file = tokio::fs::File::create(to)
             .await
             .map_err(|e| failed("temporary file", &e))?;
@@ -86,6 +104,11 @@ impl GlassixClient {
         {
             hasher.update(&chunk);
             size += chunk.len() as u64;
+            if size > self.download_limit {
+                return Err(DownloadError::TooLarge {
+                    limit_mb: self.download_limit / (1024 * 1024),
+                });
+            }
             file.write_all(&chunk)
                 .await
                 .map_err(|e| failed("temporary file", &e))?;
@@ -103,7 +126,55 @@ impl GlassixClient {
     }
 }
 
+/// The content type as sent when it is one (`type/subtype`, parameters after `;`, printable
+/// ASCII, at most 127 characters), else `application/octet-stream`: a file is never refused for
+/// its label, which the archive keeps and the API serves (made inert there).
+fn usable_content_type(sent: Option<&str>) -> String {
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let sent = sent.unwrap_or_default().trim();
+    let essence = sent.split(';').next().unwrap_or_default().trim();
+    let is_type = essence
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| token(kind) && token(subtype));
+    let printable = sent.bytes().all(|b| (b' '..=b'~').contains(&b));
+    if is_type && printable && sent.len() <= MAX_CONTENT_TYPE_CHARS {
+        sent.to_owned()
+    } else {
+        "application/octet-stream".to_owned()
+    }
+}
+
 /// A reqwest error without the URL it carries (a pre-signed link is a credential).
 fn without_url(error: reqwest::Error) -> reqwest::Error {
     error.without_url()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unusable_content_type_is_stored_as_octet_stream() {
+        let long = format!("image/{}", "x".repeat(300));
+        for (sent, kept) in [
+            (Some("image/jpeg"), "image/jpeg"),
+            (
+                Some("text/plain; charset=windows-1255"),
+                "text/plain; charset=windows-1255",
+            ),
+            (None, "application/octet-stream"),
+            (Some(""), "application/octet-stream"),
+            (Some(long.as_str()), "application/octet-stream"),
+            (Some("jpeg"), "application/octet-stream"),
+            (Some("image/"), "application/octet-stream"),
+            (Some("image/jpeg\u{7f}"), "application/octet-stream"),
+        ] {
+            assert_eq!(usable_content_type(sent), kept, "{sent:?}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod download;
 mod endpoints;
+pub mod links;
 mod retry;
 mod token;
 
@@ -78,8 +79,15 @@ impl GlassixError {
 /// instead of the function running out of memory.
 pub const DEFAULT_ANSWER_LIMIT: usize = 128 * 1024 * 1024;
 
+/// The largest attachment file downloaded by default (`MAX_ATTACHMENT_MB`).
+pub const DEFAULT_DOWNLOAD_LIMIT: u64 = 1024 * 1024 * 1024;
+
 pub struct GlassixClient {
     http: reqwest::Client,
+    /// Attachment downloads: only where the download rules allow (`links`), redirects checked.
+    download_http: reqwest::Client,
+    downloads: links::AllowedOrigins,
+    download_limit: u64,
     /// The address; also the credentials when `live` is not set.
     settings: GlassixSettings,
     /// Credentials reread while warm: tokens are fetched with their current API key and secret.
@@ -96,8 +104,12 @@ impl GlassixClient {
             .pool_idle_timeout(Duration::from_secs(50))
             .user_agent("client-ticket-manager")
             .build()?;
+        let downloads = links::AllowedOrigins::of(&settings.base_url);
         Ok(Self {
             http,
+            download_http: download_client(&downloads)?,
+            downloads,
+            download_limit: DEFAULT_DOWNLOAD_LIMIT,
             settings,
             live: None,
             token: TokenCache::default(),
@@ -117,6 +129,20 @@ impl GlassixClient {
     pub fn with_answer_limit(mut self, bytes: usize) -> Self {
         self.answer_limit = bytes;
         self
+    }
+
+    /// Attachment files above `bytes` fail their download ([`DownloadError::TooLarge`]).
+    pub fn with_download_limit(mut self, bytes: u64) -> Self {
+        self.download_limit = bytes;
+        self
+    }
+
+    /// Also downloads from the origin of `url` although it is not public (tests serve faulty
+    /// files from servers of their own; nothing configures this deployed).
+    pub fn allowing_downloads_from(mut self, url: &url::Url) -> Result<Self, reqwest::Error> {
+        self.downloads = self.downloads.and(url);
+        self.download_http = download_client(&self.downloads)?;
+        Ok(self)
     }
 
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
@@ -287,4 +313,16 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Result<Bytes, GlassixError> {
     serde_json::to_vec(value)
         .map(Bytes::from)
         .map_err(|e| GlassixError::Decode(e.to_string()))
+}
+
+/// The HTTP client of attachment downloads: the download rules at connect time and on every
+/// redirect.
+fn download_client(origins: &links::AllowedOrigins) -> Result<reqwest::Client, reqwest::Error> {
+    crate::tls::https_client()
+        .connect_timeout(Duration::from_secs(2))
+        .pool_idle_timeout(Duration::from_secs(50))
+        .user_agent("client-ticket-manager")
+        .redirect(origins.redirect_policy())
+        .dns_resolver(origins.resolver())
+        .build()
 }
