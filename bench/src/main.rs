@@ -195,7 +195,9 @@ async fn run() -> Result<bool, String> {
     moto.create_bucket(&bucket).await?;
 
     let provided: BTreeMap<String, String> = [
-        ("AppSecretArn", secret_arn),
+        // One secret holding every role's keys stands in for both.
+        ("GlassixSecretArn", secret_arn.clone()),
+        ("ApiSecretArn", secret_arn),
         ("ArchiveQueue", queue_url),
         ("ArchiveFilesBucket", bucket.clone()),
     ]

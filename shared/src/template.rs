@@ -257,8 +257,12 @@ mod tests {
     fn stand_ins() -> BTreeMap<String, String> {
         provided(&[
             (
-                "AppSecretArn",
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",
+                "GlassixSecretArn",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:glassix",
+            ),
+            (
+                "ApiSecretArn",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:api",
             ),
             (
                 "ArchiveQueue",
@@ -291,7 +295,7 @@ mod tests {
         );
         assert_eq!(
             state_change.env["APP_SECRET_ARN"],
-            stand_ins()["AppSecretArn"]
+            stand_ins()["GlassixSecretArn"]
         );
         assert_eq!(state_change.env["WEBHOOK_BUDGET_MS"], "4500");
     }

@@ -94,6 +94,63 @@ fn every_function_crate_is_in_the_template() {
 /// again. That is sound only while `sam build` would build exactly those: every function by
 /// cargo-lambda from the workspace root, under its crate's binary name, for arm64 on
 /// `provided.al2023`.
+/// Least privilege by role: the functions that call Glassix read the Glassix secret, the REST
+/// functions and the migration the API secret, the viewer none; each reads only its own.
+#[test]
+fn each_function_reads_only_the_secret_of_its_role() {
+    let glassix = [
+        "webhook-new-ticket",
+        "webhook-ticket-state-change",
+        "archive-worker",
+        "reconcile-closed-tickets",
+    ];
+    let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
+    let template = &docs[0];
+    assert!(
+        template["Globals"]["Function"]["Environment"].is_badvalue(),
+        "no secret for every function"
+    );
+    let mut roles = std::collections::BTreeMap::new();
+    for (name, resource) in template["Resources"].as_hash().expect("Resources") {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().expect("logical id");
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("a binary");
+        let properties = &resource["Properties"];
+        // YAML drops the `!Ref` tag: a reference reads as the name it refers to.
+        let read: Vec<&str> = properties["Policies"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .filter_map(|policy| {
+                policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"].as_str()
+            })
+            .collect();
+        let configured = properties["Environment"]["Variables"]["APP_SECRET_ARN"].as_str();
+        let expected = match binary {
+            "viewer" => None,
+            binary if glassix.contains(&binary) => Some("GlassixSecretArn"),
+            _ => Some("ApiSecretArn"),
+        };
+        assert_eq!(
+            read,
+            expected.into_iter().collect::<Vec<_>>(),
+            "{name} may read"
+        );
+        assert_eq!(configured, expected, "{name} is configured from");
+        roles.insert(binary, expected);
+    }
+    assert_eq!(roles.len(), 18, "{roles:?}");
+    let statements = repo_file("template.yaml");
+    assert!(
+        !statements.contains("secretsmanager:GetSecretValue"),
+        "no hand-written secret statement beside the per-role policies"
+    );
+}
+
 #[test]
 fn sam_builds_every_function_as_ci_does() {
     let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
