@@ -151,6 +151,51 @@ fn each_function_reads_only_the_secret_of_its_role() {
     );
 }
 
+/// Operations: every function logs to a log group of the stack, kept `LogRetentionDays`; the
+/// API's access log records the route key, never the raw path; every alarm reaches the topic.
+#[test]
+fn every_log_is_kept_for_the_retention_and_every_alarm_reaches_a_person() {
+    let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
+    let resources = &docs[0]["Resources"];
+    let mut functions = 0;
+    for (name, resource) in resources.as_hash().expect("Resources") {
+        let name = name.as_str().expect("logical id");
+        match resource["Type"].as_str() {
+            Some("AWS::Serverless::Function") => {
+                functions += 1;
+                let group = resource["Properties"]["LoggingConfig"]["LogGroup"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name} logs to a log group of the stack"));
+                assert_eq!(
+                    resources[group]["Properties"]["RetentionInDays"].as_str(),
+                    Some("LogRetentionDays"),
+                    "{name}"
+                );
+            }
+            Some("AWS::CloudWatch::Alarm") => {
+                let actions = resource["Properties"]["AlarmActions"]
+                    .as_vec()
+                    .unwrap_or_else(|| panic!("{name} has actions"));
+                assert_eq!(actions[0].as_str(), Some("AlarmTopic"), "{name}");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(functions, 18);
+    let access = resources["HttpApi"]["Properties"]["AccessLogSettings"]["Format"]
+        .as_str()
+        .expect("access logs");
+    assert!(access.contains("$context.routeKey"), "{access}");
+    for personal in [
+        "$context.path",
+        "$context.rawPath",
+        "querystring",
+        "requestOverride",
+    ] {
+        assert!(!access.contains(personal), "{access}");
+    }
+}
+
 #[test]
 fn sam_builds_every_function_as_ci_does() {
     let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
