@@ -462,3 +462,94 @@ async fn a_job_that_fails_every_receive_moves_to_the_dead_letter_list_and_frees_
     assert_eq!(dead[0].group, "48213977");
     assert_eq!(dead[0].receive_count, shared::queue::MAX_RECEIVES);
 }
+
+#[tokio::test]
+async fn a_redrive_sends_each_dead_letter_back_to_its_ticket_group_once() {
+    let dead_letters = fifo_queue().await;
+    let queue = fifo_queue().await;
+    let other = TICKET + 1;
+    let first = delivery(TICKET, "2024-03-10T08:15:42Z");
+    let second = delivery(TICKET, "2024-03-12T17:02:09Z");
+    dead_letters
+        .enqueue(&job(TICKET), &first)
+        .await
+        .expect("sent");
+    dead_letters
+        .enqueue(&job(TICKET), &second)
+        .await
+        .expect("sent");
+    dead_letters
+        .enqueue(&job(other), &delivery(other, "2024-03-10T09:00:00Z"))
+        .await
+        .expect("sent");
+
+    let moved = shared::queue::redrive::redrive(&dead_letters, &queue)
+        .await
+        .expect("redriven");
+
+    assert_eq!(moved, 3);
+    assert_eq!(
+        dead_letters.counts().await,
+        (0, 0),
+        "the dead-letter queue is empty"
+    );
+    let back = drain(&queue).await;
+    let ticket_jobs: Vec<&str> = back
+        .iter()
+        .filter(|m| group(m) == "48213977")
+        .map(|m| m.body().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        ticket_jobs.len(),
+        2,
+        "both of the ticket's jobs, in its group"
+    );
+    assert_eq!(back.len(), 3);
+    assert_eq!(
+        shared::queue::redrive::redrive(&dead_letters, &queue)
+            .await
+            .expect("nothing left"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_local_dead_letter_list_is_sent_back_as_new_jobs() {
+    let queue = local_queue().await;
+    queue
+        .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
+        .await
+        .expect("sent");
+    for _ in 0..shared::queue::MAX_RECEIVES {
+        let received = queue.receive(1, Duration::ZERO).await.expect("received");
+        queue
+            .retry_after(
+                received[0].receipt_handle().expect("a receipt"),
+                Duration::ZERO,
+            )
+            .await
+            .expect("given back");
+    }
+    assert!(
+        queue
+            .receive(1, Duration::ZERO)
+            .await
+            .expect("received")
+            .is_empty()
+    );
+    assert_eq!(queue.dead().await.expect("dead letters").len(), 1);
+
+    assert_eq!(queue.redrive_dead_letters().await.expect("redriven"), 1);
+
+    assert!(queue.dead().await.expect("dead letters").is_empty());
+    let again = queue.receive(1, Duration::ZERO).await.expect("received");
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        attribute(
+            &again[0],
+            MessageSystemAttributeName::ApproximateReceiveCount
+        ),
+        "1",
+        "a fresh receive count"
+    );
+}

@@ -138,3 +138,32 @@ pub async fn dead_letters(config: Config) -> Result<(), Box<dyn std::error::Erro
         }
     }
 }
+
+/// Sends the archive jobs that gave up back to the archive queue: from the SQS queue
+/// `dead_letter_queue` into `ARCHIVE_QUEUE_URL`, or, without them, the local dead-letter list.
+pub async fn redrive(
+    config: Config,
+    dead_letter_queue: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let moved = match (queue(&config).await?, dead_letter_queue) {
+        (AnyQueue::Sqs(queue), Some(url)) => {
+            let dead_letters = shared::queue::SqsQueue::from_env(url).await;
+            shared::queue::redrive::redrive(&dead_letters, &queue).await?
+        }
+        (AnyQueue::Database(queue), None) => queue.redrive_dead_letters().await?,
+        (AnyQueue::Sqs(_), None) => {
+            return Err(
+                "with ARCHIVE_QUEUE_URL, name the SQS dead-letter queue: --dead-letter-queue <URL>"
+                    .into(),
+            );
+        }
+        (AnyQueue::Database(_), Some(_)) => {
+            return Err(
+                "--dead-letter-queue needs ARCHIVE_QUEUE_URL, the queue to send the jobs back to"
+                    .into(),
+            );
+        }
+    };
+    println!("{moved} archive jobs sent back to the archive queue");
+    Ok(())
+}

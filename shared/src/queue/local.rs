@@ -98,6 +98,32 @@ impl LocalQueue {
         Ok(collect(self.dead_letters().find(doc! {}).sort(doc! {"_id": 1})).await?)
     }
 
+    /// Sends every job of the dead-letter list back to the queue, as new (a fresh receive
+    /// count, visible now), in the order they were first sent; returns how many. Copied back
+    /// before it leaves the list, so a failure half-way loses none (`crate::queue::redrive` has
+    /// the same rule for SQS).
+    pub async fn redrive_dead_letters(&self) -> Result<usize, QueueError> {
+        let dead = self.dead().await?;
+        for job in &dead {
+            let back = QueuedJob {
+                visible_at: DateTime::now(),
+                receive_count: 0,
+                receipt: None,
+                ..job.clone()
+            };
+            self.jobs()
+                .replace_one(doc! {"_id": job.id}, &back)
+                .upsert(true)
+                .await
+                .map_err(StoreError::from)?;
+            self.dead_letters()
+                .delete_one(doc! {"_id": job.id})
+                .await
+                .map_err(StoreError::from)?;
+        }
+        Ok(dead.len())
+    }
+
     /// Hands out up to `max` jobs: each group's oldest while it is visible, and after it, in
     /// the same batch, the group's next ones (as SQS FIFO does).
     async fn receive_batch(&self, max: usize, now: DateTime) -> Result<Vec<Message>, QueueError> {

@@ -24,6 +24,7 @@
 
 mod local;
 pub mod poller;
+pub mod redrive;
 mod sqs;
 
 use std::future::Future;
