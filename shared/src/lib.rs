@@ -17,6 +17,7 @@ pub mod files;
 pub mod glassix;
 pub mod job;
 pub mod keys;
+pub mod metrics;
 pub mod new_ticket;
 pub mod pagination;
 pub mod queue;

@@ -86,6 +86,13 @@ impl<Q: JobQueue> Reconciler<'_, Q> {
         });
         let summary = serde_json::to_string(&report).unwrap_or_default();
         tracing::info!(report = %summary, "reconciliation run");
+        crate::metrics::emit(&[
+            crate::metrics::Metric::count("TicketsFound", report.handed_to_archive),
+            crate::metrics::Metric::count(
+                "ReconcileRunsFailed",
+                u64::from(report.stopped == "failed"),
+            ),
+        ]);
         report
     }
 

@@ -137,3 +137,53 @@ async fn a_job_that_cannot_reach_the_database_fails_and_nothing_is_scrambled() {
     );
     assert_eq!(live.ticket()["isScrambled"], false);
 }
+
+#[tokio::test]
+async fn each_job_counts_what_it_archived_stored_and_refused_for_its_metrics() {
+    use shared::archive::worker::job_metrics;
+    let stub = GlassixStub::start().await;
+    LiveTicket::mount(&stub, ticket_json(TICKET)).await;
+    let mut broken = ticket_json(48213978);
+    broken["transactions"] = serde_json::Value::Null;
+    LiveTicket::mount(&stub, broken).await;
+    let state = WorkerState {
+        store: testing::store().await,
+        glassix: stub.client(),
+        files: testing::local_files(),
+    };
+    let value = |metrics: &[shared::metrics::Metric], name: &str| {
+        metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.value)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+
+    let archived = state.archiver();
+    let result = archived.run(TICKET, deadline()).await;
+    let metrics = job_metrics(&result, &archived.tally);
+    let refused = state.archiver();
+    let refusal = refused
+        .run(48213978, Instant::now() + Duration::from_secs(2))
+        .await;
+    let refusal_metrics = job_metrics(&refusal, &refused.tally);
+
+    for (name, expected) in [
+        ("TicketsArchived", 1.0),
+        ("TicketsScrambled", 1.0),
+        ("ArchiveRefused", 0.0),
+        ("FilesStored", 1.0),
+        ("BytesStored", 1024.0),
+        ("JobsFailed", 0.0),
+    ] {
+        assert_eq!(value(&metrics, name), expected, "{name}");
+    }
+    for (name, expected) in [
+        ("TicketsArchived", 0.0),
+        ("TicketsScrambled", 0.0),
+        ("ArchiveRefused", 1.0),
+        ("JobsFailed", 1.0),
+    ] {
+        assert_eq!(value(&refusal_metrics, name), expected, "refused: {name}");
+    }
+}

@@ -107,7 +107,7 @@ fn each_function_reads_only_the_secret_of_its_role() {
     let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
     let template = &docs[0];
     assert!(
-        template["Globals"]["Function"]["Environment"].is_badvalue(),
+        template["Globals"]["Function"]["Environment"]["Variables"]["APP_SECRET_ARN"].is_badvalue(),
         "no secret for every function"
     );
     let mut roles = std::collections::BTreeMap::new();

@@ -5,7 +5,7 @@
 
 use mongodb::bson::DateTime;
 
-use super::{Archiver, refused};
+use super::Archiver;
 use crate::db::{Attachment, StoredAttachment};
 use crate::error::AppError;
 use crate::files::attachment_key;
@@ -58,6 +58,7 @@ impl Archiver<'_> {
                 )
                 .await?;
                 stored_now += 1;
+                self.tally.file_stored(stored.size);
             }
         }
         if stored_now > 0 {
@@ -82,7 +83,7 @@ impl Archiver<'_> {
         let mut refreshed = fresh.is_some();
         let downloaded = loop {
             let uri = download_link(source, file)
-                .ok_or_else(|| refused(ticket_id, "an attachment has no download link"))?;
+                .ok_or_else(|| self.refused(ticket_id, "an attachment has no download link"))?;
             match self.glassix.download(uri, temporary.path(), deadline).await {
                 Ok(downloaded) => break downloaded,
                 Err(DownloadError::LinkRefused(status)) if !refreshed => {

@@ -15,6 +15,7 @@
 mod attachments;
 pub mod worker;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -41,6 +42,41 @@ pub struct Archiver<'a> {
     pub store: &'a Store,
     pub glassix: &'a GlassixClient,
     pub files: &'a FileStore,
+    /// What this job did, for its metrics.
+    pub tally: JobTally,
+}
+
+/// What one archive job did (`crate::metrics`).
+#[derive(Debug, Default)]
+pub struct JobTally {
+    archived: AtomicBool,
+    refused: AtomicBool,
+    files: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl JobTally {
+    pub fn archived(&self) -> bool {
+        self.archived.load(Ordering::Relaxed)
+    }
+
+    /// Whether a check refused Glassix's answer.
+    pub fn refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Attachment files stored, and their bytes.
+    pub fn stored(&self) -> (u64, u64) {
+        (
+            self.files.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+        )
+    }
+
+    pub(crate) fn file_stored(&self, size: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+    }
 }
 
 impl<'a> Archiver<'a> {
@@ -49,6 +85,7 @@ impl<'a> Archiver<'a> {
             store,
             glassix,
             files,
+            tally: JobTally::default(),
         }
     }
 }
@@ -106,13 +143,16 @@ impl Archiver<'_> {
                     );
                     return Ok(Outcome::Duplicate("already archived and scrambled"));
                 }
-                ArchiveWrite::Written { added } => tracing::info!(
-                    ticket_id,
-                    transactions = record.transactions.len(),
-                    added,
-                    rounds,
-                    "ticket archived"
-                ),
+                ArchiveWrite::Written { added } => {
+                    self.tally.archived.store(true, Ordering::Relaxed);
+                    tracing::info!(
+                        ticket_id,
+                        transactions = record.transactions.len(),
+                        added,
+                        rounds,
+                        "ticket archived"
+                    )
+                }
             }
             self.archive_attachments(&ticket, deadline).await?;
             // Whatever was added since the GET above must be archived before the scramble.
@@ -149,7 +189,7 @@ impl Archiver<'_> {
             Err(error) => return Err(AppError::glassix("get ticket", &error)),
         };
         if ticket.id != ticket_id {
-            return Err(refused(ticket_id, "Glassix answered with another ticket"));
+            return Err(self.refused(ticket_id, "Glassix answered with another ticket"));
         }
         if ticket.is_scrambled {
             return self.already_scrambled(ticket_id, deadline).await;
@@ -161,7 +201,7 @@ impl Archiver<'_> {
                 "ticket is no longer closed",
             )));
         }
-        check_answer(&ticket).map_err(|reason| refused(ticket_id, reason))?;
+        check_answer(&ticket).map_err(|reason| self.refused(ticket_id, reason))?;
         Ok(Fetched::Archivable(ticket))
     }
 
@@ -241,13 +281,16 @@ fn same_content(before: &Ticket, after: &Ticket) -> bool {
         && ids(before) == ids(after)
 }
 
-fn refused(ticket_id: i64, reason: &'static str) -> AppError {
-    tracing::error!(
-        ticket_id,
-        reason,
-        "archive job refused the Glassix answer; it will be retried"
-    );
-    AppError::Unavailable(format!("refused to archive: {reason}"))
+impl Archiver<'_> {
+    fn refused(&self, ticket_id: i64, reason: &'static str) -> AppError {
+        self.tally.refused.store(true, Ordering::Relaxed);
+        tracing::error!(
+            ticket_id,
+            reason,
+            "archive job refused the Glassix answer; it will be retried"
+        );
+        AppError::Unavailable(format!("refused to archive: {reason}"))
+    }
 }
 
 #[cfg(test)]

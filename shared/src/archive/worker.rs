@@ -5,9 +5,11 @@
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
+use crate::archive::JobTally;
 use crate::error::AppError;
 use crate::glassix::Deadline;
 use crate::job::Outcome;
+use crate::metrics::{self, Metric};
 use crate::queue::ArchiveJob;
 use crate::state::WorkerState;
 
@@ -59,10 +61,13 @@ async fn run_message(
         .map(String::as_str);
     let job = ArchiveJob::parse(message.body.as_deref().unwrap_or_default()).map_err(|error| {
         tracing::error!(receive_count, error = %error, "archive job message is malformed; it will end in the dead-letter queue");
+        metrics::emit(&[Metric::count("JobsFailed", 1)]);
         AppError::BadRequest(error.to_string())
     })?;
     let started = tokio::time::Instant::now();
-    let result = state.archiver().run(job.ticket_id, deadline).await;
+    let archiver = state.archiver();
+    let result = archiver.run(job.ticket_id, deadline).await;
+    metrics::emit(&job_metrics(&result, &archiver.tally));
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &result {
         Ok(outcome) => tracing::info!(
@@ -82,4 +87,19 @@ async fn run_message(
         ),
     }
     result
+}
+
+/// What one job did, as metrics: archived, scrambled, refused by a check, files and bytes
+/// stored, failed.
+pub fn job_metrics(result: &Result<Outcome, AppError>, tally: &JobTally) -> Vec<Metric> {
+    let scrambled = matches!(result, Ok(Outcome::Processed(_)));
+    let (files, bytes) = tally.stored();
+    vec![
+        Metric::count("TicketsArchived", u64::from(tally.archived())),
+        Metric::count("TicketsScrambled", u64::from(scrambled)),
+        Metric::count("ArchiveRefused", u64::from(tally.refused())),
+        Metric::count("FilesStored", files),
+        Metric::bytes("BytesStored", bytes),
+        Metric::count("JobsFailed", u64::from(result.is_err())),
+    ]
 }
