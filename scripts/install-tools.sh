@@ -2,7 +2,7 @@
 # Installs every tool the project needs on a fresh machine; safe to run again (each step is
 # skipped when its tool is already there). Used by scripts/test.sh and scripts/run-local.sh.
 #
-#   scripts/install-tools.sh            # everything: Rust components, cargo-machete, FerretDB, Python tools
+#   scripts/install-tools.sh            # everything: Rust components, cargo-machete, FerretDB, Python tools, checkov
 #   scripts/install-tools.sh ferretdb   # only FerretDB (what the local API needs)
 #   scripts/install-tools.sh moto       # only moto_server (the local API's production shape)
 #   scripts/install-tools.sh browser    # only Debian's chromium and playwright-core (browser tests)
@@ -66,6 +66,19 @@ install_python_tools() {
   fi
 }
 
+# checkov, the infrastructure scanner CI runs over template.yaml, in a virtual environment of
+# its own: it pins many of the packages SAM CLI and moto need, which must not move under them.
+CHECKOV_VERSION=3.3.30
+CHECKOV_VENV="$HOME/.local/share/ctm-checkov"
+install_checkov() {
+  if "$CHECKOV_VENV/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
+    return
+  fi
+  log "installing checkov $CHECKOV_VERSION (in $CHECKOV_VENV)"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+}
+
 # cargo-machete: CI fails on a dependency that no crate uses (from crates.io, built once).
 install_cargo_tools() {
   command -v cargo-machete >/dev/null || cargo install --locked --quiet cargo-machete@0.9.2
@@ -121,6 +134,7 @@ case "${1:-all}" in
     install_cargo_tools
     install_ferretdb
     install_python_tools
+    install_checkov
     install_browser_tools
     ;;
   *) echo "usage: $0 [all|ferretdb|moto|browser|bench]" >&2; exit 2 ;;

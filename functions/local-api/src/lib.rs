@@ -98,10 +98,15 @@ pub async fn reconcile_once(config: Config) -> Result<(), Box<dyn std::error::Er
         .await
         .map_err(describe)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    eprintln!("local-api: listing closed tickets from the checkpoint on (at most 5 minutes)");
     let report = state
         .reconciler()
         .run_and_report(chrono::Utc::now(), deadline)
         .await;
+    eprintln!(
+        "local-api: {} tickets queued ({}); archiving them",
+        report.handed_to_archive, report.stopped
+    );
     let worker = WorkerState::from_config(config).await.map_err(describe)?;
     let worked = poller::work_off(&state.queue, &worker, poller::JOB_TIME).await?;
     println!(

@@ -196,6 +196,28 @@ fn every_log_is_kept_for_the_retention_and_every_alarm_reaches_a_person() {
     }
 }
 
+/// The infrastructure scanner's findings that are skipped, not fixed, each say why, where
+/// they are skipped.
+#[test]
+fn every_skipped_infrastructure_check_says_why() {
+    let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
+    let mut skips = 0;
+    for (name, resource) in docs[0]["Resources"].as_hash().expect("Resources") {
+        for skip in resource["Metadata"]["checkov"]["skip"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+        {
+            let id = skip["id"].as_str().unwrap_or_default();
+            let reason = skip["comment"].as_str().unwrap_or_default();
+            assert!(id.starts_with("CKV_"), "{name:?}: {id}");
+            assert!(reason.len() >= 40, "{name:?} skips {id} without a reason");
+            skips += 1;
+        }
+    }
+    assert!(skips > 0);
+}
+
 #[test]
 fn sam_builds_every_function_as_ci_does() {
     let docs = YamlLoader::load_from_str(&repo_file("template.yaml")).expect("template parses");
