@@ -144,6 +144,24 @@ fn each_function_reads_only_the_secret_of_its_role() {
         roles.insert(binary, expected);
     }
     assert_eq!(roles.len(), 18, "{roles:?}");
+    let worker = &template["Resources"]["ArchiveWorkerFunction"]["Properties"];
+    let list_bucket = worker["Policies"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| policy["Statement"].as_vec().into_iter().flatten())
+        .find(|statement| statement["Action"].as_str() == Some("s3:ListBucket"))
+        .expect("the worker lists its prefix");
+    assert_eq!(
+        list_bucket["Condition"]["StringLike"]["s3:prefix"].as_str(),
+        Some("tickets/*"),
+        "the worker lists only the archive's prefix"
+    );
+    assert_eq!(
+        worker["Events"]["Queue"]["Properties"]["ScalingConfig"]["MaximumConcurrency"].as_str(),
+        Some("ArchiveWorkerMaxConcurrency"),
+        "a backlog cannot open more than the parameter's worth of MongoDB connections"
+    );
     let statements = repo_file("template.yaml");
     assert!(
         !statements.contains("secretsmanager:GetSecretValue"),
