@@ -59,48 +59,27 @@ pub struct UpdateTicketBody {
     pub tags: Option<Option<Vec<String>>>,
 }
 
-/// A transaction as the API reads and writes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TransactionBody {
-    pub id: i64,
-    #[serde(default)]
-    pub guid: Option<String>,
-    pub date_time: DateTime<Utc>,
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default)]
-    pub text: String,
-    #[serde(default)]
-    pub html: String,
-    #[serde(default)]
-    pub from_protocol_type: Option<String>,
-    #[serde(default)]
-    pub sender_name: Option<String>,
-    #[serde(default)]
-    pub sender_type: Option<String>,
-    #[serde(default, deserialize_with = "objects")]
-    pub attachments: Vec<AttachmentBody>,
+crate::db::documents::transaction! {
+    /// A transaction as the API reads and writes it.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    TransactionBody {
+        date_time: DateTime<Utc>,
+        attachments: AttachmentBody,
+        #[serde(deserialize_with = "objects")]
+    }
 }
 
-/// Attachment metadata as the API reads and writes it. Strict on input; the stored
-/// [`Attachment`] is lenient, so a field the archive adds never breaks a read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AttachmentBody {
-    #[serde(default)]
-    pub id: Option<i64>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub original_file_name: Option<String>,
-    #[serde(default)]
-    pub file_identifier: Option<String>,
-    #[serde(default)]
-    pub is_embedded: bool,
-    /// The archived file (read-only: a body that sends it is refused as an unknown field).
-    #[serde(skip_deserializing)]
-    pub file: Option<FileView>,
+crate::db::documents::attachment! {
+    /// Attachment metadata as the API reads and writes it. Strict on input; the stored
+    /// [`Attachment`] is lenient, so a field the archive adds never breaks a read.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    AttachmentBody {
+        /// The archived file (read-only: a body that sends it is refused as an unknown field).
+        #[serde(skip_deserializing)]
+        file: Option<FileView>
+    }
 }
 
 /// An archived attachment file and the route that serves it.

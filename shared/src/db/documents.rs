@@ -63,48 +63,84 @@ pub struct TransactionRecord {
     pub transaction: TransactionDoc,
 }
 
-/// One message, note or event of a ticket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TransactionDoc {
-    pub id: i64,
-    #[serde(default)]
-    pub guid: Option<String>,
-    pub date_time: DateTime,
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default)]
-    pub text: String,
-    #[serde(default)]
-    pub html: String,
-    #[serde(default)]
-    pub from_protocol_type: Option<String>,
-    #[serde(default)]
-    pub sender_name: Option<String>,
-    #[serde(default)]
-    pub sender_type: Option<String>,
-    #[serde(default)]
-    pub attachments: Vec<Attachment>,
+/// The fields of a transaction, written once for its two shapes: the stored document
+/// (lenient, so a field a newer version adds never breaks a read) and the API's body (strict:
+/// an unknown field is refused). They differ in the type of the date and of the attachments,
+/// and serde sets strictness per struct, not per use of a generic one.
+macro_rules! transaction {
+    (
+        $(#[$container:meta])*
+        $name:ident { date_time: $date:ty, attachments: $attachment:ty $(, #[$attachments:meta])? }
+    ) => {
+        $(#[$container])*
+        pub struct $name {
+            pub id: i64,
+            #[serde(default)]
+            pub guid: Option<String>,
+            pub date_time: $date,
+            #[serde(rename = "type")]
+            pub kind: String,
+            #[serde(default)]
+            pub text: String,
+            #[serde(default)]
+            pub html: String,
+            #[serde(default)]
+            pub from_protocol_type: Option<String>,
+            #[serde(default)]
+            pub sender_name: Option<String>,
+            #[serde(default)]
+            pub sender_type: Option<String>,
+            #[serde(default)]
+            $(#[$attachments])?
+            pub attachments: Vec<$attachment>,
+        }
+    };
+}
+pub(crate) use transaction;
+
+transaction! {
+    /// One message, note or event of a ticket.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    TransactionDoc { date_time: DateTime, attachments: Attachment }
 }
 
-/// Attachment metadata. Glassix download links are pre-signed and expire, so none is kept.
-/// Unknown fields are ignored: documents written by a newer version must stay readable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attachment {
-    #[serde(default)]
-    pub id: Option<i64>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub original_file_name: Option<String>,
-    #[serde(default)]
-    pub file_identifier: Option<String>,
-    #[serde(default)]
-    pub is_embedded: bool,
-    /// The file, once it is in object storage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stored: Option<StoredAttachment>,
+/// The fields of an attachment's metadata, written once for the stored document and the API's
+/// body (as [`transaction!`]); each adds what it says of the file.
+macro_rules! attachment {
+    (
+        $(#[$container:meta])*
+        $name:ident { $(#[$file_attribute:meta])* $file:ident: $file_type:ty }
+    ) => {
+        $(#[$container])*
+        pub struct $name {
+            #[serde(default)]
+            pub id: Option<i64>,
+            #[serde(rename = "type", default)]
+            pub kind: Option<String>,
+            #[serde(default)]
+            pub original_file_name: Option<String>,
+            #[serde(default)]
+            pub file_identifier: Option<String>,
+            #[serde(default)]
+            pub is_embedded: bool,
+            $(#[$file_attribute])*
+            pub $file: $file_type,
+        }
+    };
+}
+pub(crate) use attachment;
+
+attachment! {
+    /// Attachment metadata. Glassix download links are pre-signed and expire, so none is kept.
+    /// Unknown fields are ignored: documents written by a newer version must stay readable.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    Attachment {
+        /// The file, once it is in object storage.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stored: Option<StoredAttachment>
+    }
 }
 
 impl Attachment {
