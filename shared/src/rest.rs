@@ -54,13 +54,7 @@ fn deadline(request: &Request) -> Instant {
     use lambda_http::RequestExt;
     let left = request
         .lambda_context_ref()
-        .map(|context| {
-            context
-                .deadline()
-                .duration_since(std::time::SystemTime::now())
-                .unwrap_or_default()
-                .saturating_sub(ANSWER_RESERVE)
-        })
+        .map(|context| crate::runtime::time_left(context, ANSWER_RESERVE))
         .unwrap_or(ROUTE_TIME);
     Instant::now() + left
 }

@@ -207,12 +207,7 @@ where
     init_logging();
     let state = cold_start(from_config::<S>()).await?;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| {
-        let left = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(EVENT_RESERVE);
+        let left = time_left(&event.context, EVENT_RESERVE);
         let response = handler(state, event.payload, tokio::time::Instant::now() + left);
         async move {
             response
@@ -222,6 +217,16 @@ where
         }
     }))
     .await
+}
+
+/// The time an invocation has left before its deadline, less what its function keeps for
+/// itself (`reserve`).
+pub(crate) fn time_left(context: &lambda_runtime::Context, reserve: Duration) -> Duration {
+    context
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .saturating_sub(reserve)
 }
 
 /// Logs to stdout, JSON when Lambda's log format says so, at the level Lambda's advanced

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use shared::queue::LocalQueue;
 use shared::queue::{ArchiveJob, JobQueue, QueueError, SqsQueue, deduplication_id};
-use shared::testing::queue::{VISIBILITY_TIMEOUT, counts, drain, fifo_queue, sqs_client};
+use shared::testing::queue::{
+    VISIBILITY_TIMEOUT, counts, drain, fail_every_receive, fifo_queue, sqs_client,
+};
 use shared::testing::{CapturedLogs, servers::moto_endpoint};
 
 const TICKET: i64 = 48_213_977;
@@ -442,17 +444,7 @@ async fn a_job_that_fails_every_receive_moves_to_the_dead_letter_list_and_frees_
     let next = delivery(TICKET, "2024-03-12T17:02:09Z");
     queue.enqueue(&job(TICKET), &next).await.expect("sent");
 
-    for attempt in 1..=shared::queue::MAX_RECEIVES {
-        let received = queue.receive(1, Duration::ZERO).await.expect("received");
-        assert_eq!(received.len(), 1, "attempt {attempt}");
-        queue
-            .retry_after(
-                received[0].receipt_handle().expect("a receipt"),
-                Duration::ZERO,
-            )
-            .await
-            .expect("given back");
-    }
+    fail_every_receive(&queue).await;
 
     let after = queue.receive(10, Duration::ZERO).await.expect("received");
     assert_eq!(after.len(), 1, "the ticket's next job goes on");
@@ -520,16 +512,7 @@ async fn the_local_dead_letter_list_is_sent_back_as_new_jobs() {
         .enqueue(&job(TICKET), &delivery(TICKET, "2024-03-10T08:15:42Z"))
         .await
         .expect("sent");
-    for _ in 0..shared::queue::MAX_RECEIVES {
-        let received = queue.receive(1, Duration::ZERO).await.expect("received");
-        queue
-            .retry_after(
-                received[0].receipt_handle().expect("a receipt"),
-                Duration::ZERO,
-            )
-            .await
-            .expect("given back");
-    }
+    fail_every_receive(&queue).await;
     assert!(
         queue
             .receive(1, Duration::ZERO)

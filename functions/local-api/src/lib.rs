@@ -43,12 +43,20 @@ pub async fn from_config(
         .map_err(describe)?;
     let (webhooks, poller) = match config.glassix() {
         Ok(_) => {
-            let poller = Poller::from_config(&config).await?;
+            // One queue, on the REST routes' database client: the webhook sends to it, the
+            // poller receives from it.
+            let queue = AnyQueue::from_config(&config, &api.store).await;
+            let poller = Poller {
+                queue: queue.clone(),
+                worker: WorkerState::from_config(config.clone())
+                    .await
+                    .map_err(describe)?,
+            };
             let webhooks = Webhooks {
                 new_ticket: NewTicketState::from_config(config.clone())
                     .await
                     .map_err(describe)?,
-                closing: ClosingState::with_queue(&config, queue(&config).await?).await,
+                closing: ClosingState::with_queue(&config, queue).await,
             };
             (Some(webhooks), Some(poller))
         }
@@ -67,15 +75,6 @@ pub struct Poller {
 }
 
 impl Poller {
-    pub async fn from_config(config: &Config) -> Result<Self, Box<dyn std::error::Error>> {
-        Ok(Self {
-            queue: queue(config).await?,
-            worker: WorkerState::from_config(config.clone())
-                .await
-                .map_err(describe)?,
-        })
-    }
-
     /// Polls until the process ends.
     pub async fn run(self) {
         poller::run(self.queue, self.worker).await

@@ -10,6 +10,7 @@ use shared::config::Config;
 use shared::db::Store;
 use shared::queue::{ArchiveJob, JobQueue, LocalQueue, QueueError, SqsQueue};
 
+#[derive(Clone)]
 pub enum AnyQueue {
     Sqs(SqsQueue),
     Database(LocalQueue),

@@ -4,7 +4,8 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use shared::queue::{ArchiveJob, JobQueue, LocalQueue, MAX_RECEIVES};
+use shared::queue::{ArchiveJob, JobQueue, LocalQueue};
+use shared::testing::queue::fail_every_receive;
 use shared::testing::{self, servers};
 
 fn local_api(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -62,14 +63,7 @@ async fn redrive_sends_the_local_dead_letters_back() {
         )
         .await
         .expect("queued");
-    for _ in 0..MAX_RECEIVES {
-        let received = queue.receive(1, Duration::ZERO).await.expect("received");
-        let receipt = received[0].receipt_handle().expect("a receipt");
-        queue
-            .retry_after(receipt, Duration::ZERO)
-            .await
-            .expect("failed");
-    }
+    fail_every_receive(&queue).await;
     assert!(
         queue
             .receive(1, Duration::ZERO)

@@ -20,25 +20,34 @@ use aws_smithy_types::body::SdkBody;
 /// What the SDK allows for a connection by default (`BehaviorVersion::latest()`).
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
-/// The connect and read timeouts an SDK client asks for.
-type Timeouts = (Option<Duration>, Option<Duration>);
+/// The connect and read timeouts an SDK client asks for; an unset connect timeout is the
+/// SDK's default, so both spellings of the default share one client.
+type Timeouts = (Duration, Option<Duration>);
+
+fn timeouts(settings: &HttpConnectorSettings) -> Timeouts {
+    (
+        settings.connect_timeout().unwrap_or(CONNECT_TIMEOUT),
+        settings.read_timeout(),
+    )
+}
 
 /// An [`HttpClient`] for every SDK client of the process: one `reqwest::Client` (one connection
-/// pool) per distinct timeout settings, which in practice is one for the process.
+/// pool) per distinct timeout settings. Every client asks for the SDK's defaults, so a process
+/// builds the one made here and no other.
 pub fn reqwest_http_client() -> Result<SharedHttpClient, reqwest::Error> {
-    let default = connector((None, None))?;
+    let defaults = (CONNECT_TIMEOUT, None);
+    let default = connector(defaults)?;
     Ok(SharedHttpClient::new(ReqwestClient {
+        by_timeouts: Mutex::new(HashMap::from([(defaults, default.clone())])),
         default,
-        by_timeouts: Mutex::new(HashMap::new()),
     }))
 }
 
-/// A connector with the SDK's timeouts: connecting (the SDK's default when unset) and reading
-/// (none when unset: an upload's answer comes only once the whole body is sent). Operations
-/// also run under their callers' deadlines (`crate::job::within`).
+/// A connector with the SDK's timeouts: connecting, and reading (none when unset: an upload's
+/// answer comes only once the whole body is sent). Operations also run under their callers'
+/// deadlines (`crate::job::within`).
 fn connector((connect, read): Timeouts) -> Result<SharedHttpConnector, reqwest::Error> {
-    let mut builder =
-        crate::tls::https_client().connect_timeout(connect.unwrap_or(CONNECT_TIMEOUT));
+    let mut builder = crate::tls::https_client().connect_timeout(connect);
     if let Some(read) = read {
         builder = builder.read_timeout(read);
     }
@@ -57,7 +66,7 @@ impl HttpClient for ReqwestClient {
         settings: &HttpConnectorSettings,
         _components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        let timeouts = (settings.connect_timeout(), settings.read_timeout());
+        let timeouts = timeouts(settings);
         let mut by_timeouts = self.by_timeouts.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(connector) = by_timeouts.get(&timeouts) {
             return connector.clone();
@@ -108,5 +117,20 @@ fn connector_error(error: reqwest::Error) -> ConnectorError {
         ConnectorError::io(error.into())
     } else {
         ConnectorError::other(error.into(), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sdk_defaults_whether_spelled_out_or_unset_are_one_client() {
+        let unset = HttpConnectorSettings::builder().build();
+        let spelled_out = HttpConnectorSettings::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build();
+        assert_eq!(timeouts(&unset), timeouts(&spelled_out));
+        assert_eq!(timeouts(&unset), (CONNECT_TIMEOUT, None));
     }
 }

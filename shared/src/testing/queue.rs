@@ -86,3 +86,17 @@ pub async fn counts(queue: &SqsQueue) -> (u64, u64) {
         count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
     )
 }
+
+/// Receives the job `queue` hands out next and fails it, [`crate::queue::MAX_RECEIVES`] times:
+/// what a job whose cause is never fixed goes through before the dead-letter list.
+pub async fn fail_every_receive(queue: &crate::queue::LocalQueue) {
+    for attempt in 1..=crate::queue::MAX_RECEIVES {
+        let received = queue.receive(1, Duration::ZERO).await.expect("received");
+        assert_eq!(received.len(), 1, "attempt {attempt}");
+        let receipt = received[0].receipt_handle().expect("a receipt");
+        queue
+            .retry_after(receipt, Duration::ZERO)
+            .await
+            .expect("given back");
+    }
+}

@@ -67,15 +67,16 @@ impl GlassixClient {
         self.downloads
             .check(&link)
             .map_err(DownloadError::Refused)?;
-        let mut response =
-            self.download_http
-                .get(link)
-                .send()
-                .await
-                .map_err(|e| match links::refusal(&e) {
-                    Some(refused) => DownloadError::Refused(refused),
-                    None => failed("request", &without_url(e)),
-                })?;
+        let mut response = self
+            .downloader()
+            .map_err(|e| failed("HTTP client", &e))?
+            .get(link)
+            .send()
+            .await
+            .map_err(|e| match links::refusal(&e) {
+                Some(refused) => DownloadError::Refused(refused),
+                None => failed("request", &without_url(e)),
+            })?;
         match response.status() {
             s if s.is_success() => {}
             s @ (StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST) => {

@@ -85,7 +85,8 @@ pub const DEFAULT_DOWNLOAD_LIMIT: u64 = 1024 * 1024 * 1024;
 pub struct GlassixClient {
     http: reqwest::Client,
     /// Attachment downloads: only where the download rules allow (`links`), redirects checked.
-    download_http: reqwest::Client,
+    /// Built at the first download: only the archive worker downloads.
+    download_http: std::sync::OnceLock<reqwest::Client>,
     downloads: links::AllowedOrigins,
     download_limit: u64,
     /// The address; also the credentials when `live` is not set.
@@ -107,7 +108,7 @@ impl GlassixClient {
         let downloads = links::AllowedOrigins::of(&settings.base_url);
         Ok(Self {
             http,
-            download_http: download_client(&downloads)?,
+            download_http: std::sync::OnceLock::new(),
             downloads,
             download_limit: DEFAULT_DOWNLOAD_LIMIT,
             settings,
@@ -139,10 +140,19 @@ impl GlassixClient {
 
     /// Also downloads from the origin of `url` although it is not public (tests serve faulty
     /// files from servers of their own; nothing configures this deployed).
-    pub fn allowing_downloads_from(mut self, url: &url::Url) -> Result<Self, reqwest::Error> {
+    pub fn allowing_downloads_from(mut self, url: &url::Url) -> Self {
         self.downloads = self.downloads.and(url);
-        self.download_http = download_client(&self.downloads)?;
-        Ok(self)
+        self.download_http = std::sync::OnceLock::new();
+        self
+    }
+
+    /// The download client, built on first use.
+    fn downloader(&self) -> Result<&reqwest::Client, reqwest::Error> {
+        if let Some(client) = self.download_http.get() {
+            return Ok(client);
+        }
+        let client = download_client(&self.downloads)?;
+        Ok(self.download_http.get_or_init(|| client))
     }
 
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
