@@ -54,6 +54,8 @@ EVENTS = {
     "list-ticket-transactions": ("GET", "/tickets/{ticketId}/transactions", "/tickets/48213977/transactions", {"ticketId": "48213977"}, {"limit": "50"}, None, False),
     "update-ticket": ("PATCH", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, json.dumps({"tags": ["Refund", "VIP"]}), False),
     "delete-ticket": ("DELETE", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
+    "get-me": ("GET", "/me", None, None, None, None, False),
+    "list-access-log": ("GET", "/access-log", None, None, {"ticketId": "48213977", "limit": "20"}, None, False),
     "viewer": ("GET", "/", None, None, None, None, None),
 }
 
@@ -158,7 +160,7 @@ def custom_resource_event():
         "LogicalResourceId": "DatabaseIndexes",
         "ResourceProperties": {
             "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:client-ticket-manager-MigrateFunction",
-            "IndexesVersion": "1",
+            "IndexesVersion": "2",
         },
     }
 

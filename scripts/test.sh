@@ -52,8 +52,8 @@ if [ -z "${SKIP_RELEASE_BUILD:-}" ]; then
   step "release build of every Lambda (arm64)"
   # Proves every bootstrap compiles and links for arm64 with the release profile's code
   # (opt-level, features, panic strategy). Without its fat LTO and single codegen unit, which
-  # only shrink what is deployed, the 18 links take well under half the time; the deployed
-  # sizes are scripts/bench.sh's (README, "Performance"). bench is not deployed.
+  # only shrink what is deployed and make each link slow on 2 cores; the deployed sizes are
+  # scripts/bench.sh's (README, "Performance"). bench is not deployed.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo lambda build --release --arm64 --workspace --exclude local-api --exclude bench
   echo "bootstraps built (no LTO: larger than what deploys)"

@@ -18,6 +18,9 @@ pub const DEVELOPMENT_TOKEN: &str = "local-dev-token-0123456789abcdef";
 const DEFAULT_MAX_ATTACHMENT_MB: u64 = 1024;
 /// The worker's ephemeral storage is at most 10 GB.
 const MAX_ATTACHMENT_MB_LIMIT: u64 = 10 * 1024;
+const DEFAULT_ACCESS_LOG_DAYS: i64 = 730;
+/// A century: beyond it a date no longer fits what the TTL index compares.
+const MAX_ACCESS_LOG_DAYS: i64 = 36_500;
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
 const DEFAULT_WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
 
@@ -44,6 +47,11 @@ pub struct Config {
     /// The largest attachment file the archive job downloads (`MAX_ATTACHMENT_MB`, default
     /// 1024): a body that never ends fails the job instead of filling the disk.
     pub max_attachment_bytes: u64,
+    /// How long an access-log entry is kept (`ACCESS_LOG_DAYS`, default 730: the 24 months
+    /// data-protection rules ask of such records).
+    pub access_log_retention: chrono::Duration,
+    /// What this REST function's route requires of a token (`ROUTE_SCOPE`); `None` elsewhere.
+    pub route_scope: Option<crate::access::RouteScope>,
     /// The credentials as the cold start read them.
     pub credentials: Credentials,
     /// The secret this configuration was read from, for rereading its credentials while warm
@@ -151,6 +159,29 @@ impl Config {
                 },
             } * 1024
                 * 1024,
+            access_log_retention: match get(keys::ACCESS_LOG_DAYS) {
+                None => chrono::Duration::days(DEFAULT_ACCESS_LOG_DAYS),
+                Some(raw) => match raw.parse::<i64>() {
+                    Ok(days) if (1..=MAX_ACCESS_LOG_DAYS).contains(&days) => {
+                        chrono::Duration::days(days)
+                    }
+                    _ => {
+                        return Err(ConfigError::Malformed {
+                            key: keys::ACCESS_LOG_DAYS,
+                            reason: format!("expected days between 1 and {MAX_ACCESS_LOG_DAYS}"),
+                        });
+                    }
+                },
+            },
+            route_scope: match get(keys::ROUTE_SCOPE) {
+                None => None,
+                Some(raw) => Some(crate::access::RouteScope::parse(raw).ok_or_else(|| {
+                    ConfigError::Malformed {
+                        key: keys::ROUTE_SCOPE,
+                        reason: "expected read, write, erase, export, audit or any-token".into(),
+                    }
+                })?),
+            },
             credentials: Credentials::from_sources(&sources),
             secret_arn: None,
         })
@@ -159,12 +190,8 @@ impl Config {
     /// A deployed function never accepts [`DEVELOPMENT_TOKEN`]: whoever read the README could
     /// use it.
     fn refuse_development_token(&self) -> Result<(), ConfigError> {
-        use secrecy::ExposeSecret;
-        let tokens = self.credentials.api_tokens().unwrap_or_default();
-        if tokens
-            .iter()
-            .any(|t| t.expose_secret() == DEVELOPMENT_TOKEN)
-        {
+        let accepted = self.credentials.api_tokens().ok();
+        if accepted.is_some_and(|tokens| tokens.identify(DEVELOPMENT_TOKEN).is_some()) {
             return Err(ConfigError::Malformed {
                 key: keys::API_TOKENS,
                 reason: "the development token local-dev-token-… is refused where a secret configures the function".into(),
@@ -188,7 +215,7 @@ impl Config {
     }
 
     /// Bearer tokens accepted by the REST API (several allow rotation).
-    pub fn api_tokens(&self) -> Result<&[SecretString], ConfigError> {
+    pub fn api_tokens(&self) -> Result<&crate::access::ApiTokens, ConfigError> {
         self.credentials.api_tokens()
     }
 }

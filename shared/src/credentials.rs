@@ -17,14 +17,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::access::ApiTokens;
 use crate::keys;
-use crate::secret::{ConfigError, Sources, fetch_secret, secrets_client, split_list};
-
-const MIN_TOKEN_CHARS: usize = 32;
+use crate::secret::{ConfigError, Sources, fetch_secret, secrets_client};
 
 /// How long a change to the secret may take to reach a warm function.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(5 * 60);
@@ -45,13 +44,13 @@ pub struct GlassixSettings {
 /// One reading of the credentials.
 #[derive(Debug, Clone)]
 pub struct Credentials {
-    api_tokens: Result<Vec<SecretString>, ConfigError>,
+    api_tokens: Result<ApiTokens, ConfigError>,
     glassix: Result<GlassixSettings, ConfigError>,
 }
 
 impl Credentials {
     pub fn new(
-        api_tokens: Result<Vec<SecretString>, ConfigError>,
+        api_tokens: Result<ApiTokens, ConfigError>,
         glassix: Result<GlassixSettings, ConfigError>,
     ) -> Self {
         Self {
@@ -66,9 +65,9 @@ impl Credentials {
         Self::new(api_tokens(sources), glassix_settings(sources))
     }
 
-    /// Bearer tokens the REST API accepts.
-    pub fn api_tokens(&self) -> Result<&[SecretString], ConfigError> {
-        self.api_tokens.as_deref().map_err(Clone::clone)
+    /// Bearer tokens the REST API accepts, with their names and scopes.
+    pub fn api_tokens(&self) -> Result<&ApiTokens, ConfigError> {
+        self.api_tokens.as_ref().map_err(Clone::clone)
     }
 
     /// Glassix address and credentials; `api_secret` keys the webhook signatures.
@@ -262,28 +261,14 @@ fn glassix_settings(sources: &Sources<'_>) -> Result<GlassixSettings, ConfigErro
     })
 }
 
-fn api_tokens(sources: &Sources<'_>) -> Result<Vec<SecretString>, ConfigError> {
-    let tokens: Vec<SecretString> = sources
+fn api_tokens(sources: &Sources<'_>) -> Result<ApiTokens, ConfigError> {
+    let raw = sources
         .get(keys::API_TOKENS)
-        .ok_or(ConfigError::Missing(keys::API_TOKENS))
-        .map(split_list)?
-        .into_iter()
-        .map(SecretString::from)
-        .collect();
-    if tokens.is_empty() {
-        return Err(ConfigError::Missing(keys::API_TOKENS));
-    }
-    // 32 characters: a token guessed or brute-forced through the API stays out of reach.
-    if tokens
-        .iter()
-        .any(|t| t.expose_secret().chars().count() < MIN_TOKEN_CHARS)
-    {
-        return Err(ConfigError::Malformed {
-            key: keys::API_TOKENS,
-            reason: format!("every token must be at least {MIN_TOKEN_CHARS} characters"),
-        });
-    }
-    Ok(tokens)
+        .ok_or(ConfigError::Missing(keys::API_TOKENS))?;
+    ApiTokens::parse(raw).map_err(|reason| ConfigError::Malformed {
+        key: keys::API_TOKENS,
+        reason,
+    })
 }
 
 /// A base URL always ends in `/` so that relative joins keep its path (`/api/v1.2/`).

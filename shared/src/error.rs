@@ -16,6 +16,9 @@ pub enum AppError {
     /// Missing or wrong credentials (bearer token or webhook signature).
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// A valid token without the scope the route requires.
+    #[error("{0}")]
+    Forbidden(String),
     /// The named resource does not exist; built by [`AppError::not_found`].
     #[error("{0}")]
     NotFound(String),
@@ -44,6 +47,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,6 +62,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge { .. } => "payload_too_large",

@@ -18,3 +18,7 @@ pub const RECONCILE_DRY_RUN: &str = "RECONCILE_DRY_RUN";
 pub const FILES_BUCKET: &str = "FILES_BUCKET";
 pub const FILES_DIR: &str = "FILES_DIR";
 pub const MAX_ATTACHMENT_MB: &str = "MAX_ATTACHMENT_MB";
+pub const ACCESS_LOG_DAYS: &str = "ACCESS_LOG_DAYS";
+/// What a REST function's route requires of a token (`crate::access::RouteScope`); set per
+/// function in `template.yaml`.
+pub const ROUTE_SCOPE: &str = "ROUTE_SCOPE";

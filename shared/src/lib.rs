@@ -1,6 +1,7 @@
 //! The library every ClientTicketManager Lambda shares: configuration, the error type and its
 //! HTTP mapping, the Glassix client, the MongoDB models and store.
 
+pub mod access;
 pub mod api;
 pub mod archive;
 pub mod archived_files;

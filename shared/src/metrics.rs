@@ -38,13 +38,39 @@ impl Metric {
 
 /// Writes `metrics` as one embedded-metric line, on Lambda.
 pub fn emit(metrics: &[Metric]) {
+    write_line(metrics, None);
+}
+
+/// Writes `metrics` per function and also summed over every function of `service` (one alarm
+/// watches them all: the REST routes are fifteen functions).
+pub fn emit_for_service(service: &'static str, metrics: &[Metric]) {
+    write_line(metrics, Some(service));
+}
+
+fn write_line(metrics: &[Metric], service: Option<&str>) {
     let Ok(function) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") else {
         return;
     };
     let namespace =
         std::env::var(NAMESPACE_VARIABLE).unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned());
     let now = chrono::Utc::now().timestamp_millis();
-    println!("{}", line(&namespace, &function, metrics, now));
+    let mut text = line(&namespace, &function, metrics, now);
+    if let Some(service) = service {
+        text = with_service(&text, service);
+    }
+    println!("{text}");
+}
+
+/// `line` with a second dimension set, `Service`, so the metrics are also summed over it.
+pub fn with_service(line: &str, service: &str) -> String {
+    let Ok(mut root) = serde_json::from_str::<Value>(line) else {
+        return line.to_owned();
+    };
+    if let Some(directive) = root["_aws"]["CloudWatchMetrics"].get_mut(0) {
+        directive["Dimensions"] = json!([["Function"], ["Service"]]);
+    }
+    root["Service"] = service.into();
+    root.to_string()
 }
 
 /// The embedded-metric JSON of `metrics` of `function` at `timestamp_ms`.
@@ -108,5 +134,26 @@ mod tests {
             })
         );
         assert!(!text.contains('\n'), "one line");
+    }
+
+    #[test]
+    fn a_service_metric_is_also_summed_over_the_service() {
+        let text = with_service(
+            &line(
+                "ctm-prod",
+                "ctm-prod-GetTicket",
+                &[Metric::count("AccessLogWriteFailures", 1)],
+                0,
+            ),
+            "rest-api",
+        );
+        let parsed: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(
+            parsed["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function"], ["Service"]])
+        );
+        assert_eq!(parsed["Service"], "rest-api");
+        assert_eq!(parsed["Function"], "ctm-prod-GetTicket");
+        assert_eq!(parsed["AccessLogWriteFailures"], 1.0);
     }
 }

@@ -67,6 +67,27 @@ impl CursorKey for TransactionKey {
     }
 }
 
+/// The access log is listed newest first: by time, then by the entry's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessKey {
+    pub at_millis: i64,
+    pub id: mongodb::bson::oid::ObjectId,
+}
+
+impl CursorKey for AccessKey {
+    const TAG: &'static str = "a1";
+    fn to_text(&self) -> String {
+        format!("{}:{}", self.at_millis, self.id.to_hex())
+    }
+    fn from_text(text: &str) -> Option<Self> {
+        let (at, id) = text.split_once(':')?;
+        Some(Self {
+            at_millis: at.parse().ok()?,
+            id: mongodb::bson::oid::ObjectId::parse_str(id).ok()?,
+        })
+    }
+}
+
 /// One page asked for: how many items, and the key to continue after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<K> {
@@ -180,6 +201,15 @@ mod tests {
             Ok(Some(transaction))
         );
         assert!(request::<TransactionKey>(None, Some(&encode(&TicketKey(4)))).is_err());
+        let entry = AccessKey {
+            at_millis: 1_796_000_000_123,
+            id: mongodb::bson::oid::ObjectId::new(),
+        };
+        assert_eq!(
+            request::<AccessKey>(None, Some(&encode(&entry))).map(|r| r.after),
+            Ok(Some(entry))
+        );
+        assert!(request::<AccessKey>(None, Some(&encode(&transaction))).is_err());
         let ticket_cursor = encode(&TicketKey(42));
         assert_eq!(
             request::<TicketKey>(None, Some(&ticket_cursor)).map(|r| r.after),

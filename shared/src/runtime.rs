@@ -24,7 +24,7 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError, keys};
 use crate::error::AppError;
 use crate::response::error_response;
 use crate::rest::{RestHandler, serve};
@@ -33,10 +33,24 @@ use crate::state::{ApiState, FromConfig, RouteFiles};
 /// Runs a REST route: the bearer token is checked before `handler` sees a request. The
 /// route's type says whether it has the archived files (`ApiState<FileStore>`).
 pub async fn run_rest<F: RouteFiles>(handler: RestHandler<F>) -> Result<(), lambda_http::Error> {
-    run_http(from_config::<ApiState<F>>(), move |state, request| {
+    run_http(rest_state::<F>(), move |state, request| {
         serve(state, request, handler)
     })
     .await
+}
+
+/// A REST function's state; a function whose template declares no `ROUTE_SCOPE` does not
+/// start, rather than serve a route nobody said who may call.
+async fn rest_state<F: RouteFiles>() -> Result<ApiState<F>, AppError> {
+    let state = from_config::<ApiState<F>>().await?;
+    if state.route.is_none() {
+        tracing::error!(
+            "configuration is incomplete: {} is missing",
+            keys::ROUTE_SCOPE
+        );
+        return Err(ConfigError::Missing(keys::ROUTE_SCOPE).into());
+    }
+    Ok(state)
 }
 
 /// Sets up tracing (JSON when the Lambda log format says so), builds the state once per cold

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
+use crate::access::{ApiToken, RouteScope};
 use crate::archive::Archiver;
 use crate::config::Config;
 use crate::credentials::{Credentials, LiveCredentials};
@@ -62,15 +63,20 @@ pub struct ApiState<F = NoFiles> {
     /// The bearer tokens, among them; reread while warm.
     pub credentials: Arc<LiveCredentials>,
     pub files: F,
+    /// What the route requires of a token (`ROUTE_SCOPE`); without it every request is
+    /// refused (fail closed), and a deployed function does not start.
+    pub route: Option<RouteScope>,
+    /// How long the access log keeps this route's entries.
+    pub access_log_retention: chrono::Duration,
 }
 
 impl<F> ApiState<F> {
-    /// Requires a bearer token from `API_TOKENS` (401 otherwise). A token the current list
+    /// The token of a request, from `API_TOKENS` (401 otherwise). A token the current list
     /// refuses may have just been added: the list is reread (at most once a minute) and
     /// asked once more.
-    pub async fn authorize(&self, request: &lambda_http::Request) -> Result<(), AppError> {
+    pub async fn authenticate(&self, request: &lambda_http::Request) -> Result<ApiToken, AppError> {
         let check = |credentials: &Credentials| {
-            crate::auth::require_bearer(request, credentials.api_tokens()?)
+            crate::auth::authenticate(request, credentials.api_tokens()?).cloned()
         };
         match check(&*self.credentials.current().await) {
             Err(AppError::Unauthorized) if self.credentials.reload_after_refusal().await => {
@@ -87,6 +93,8 @@ impl<F> ApiState<F> {
             store: self.store.clone(),
             credentials: self.credentials.clone(),
             files,
+            route: self.route,
+            access_log_retention: self.access_log_retention,
         }
     }
 }
@@ -111,6 +119,8 @@ impl<F: RouteFiles> FromConfig for ApiState<F> {
             store: connect(&config).await?,
             files: F::from_config(&config).await,
             credentials: Arc::new(config.live_credentials().await),
+            route: config.route_scope,
+            access_log_retention: config.access_log_retention,
         })
     }
 }

@@ -25,6 +25,15 @@ pub struct Route {
     pub path: String,
     /// The function's binary, which names its handler.
     pub binary: String,
+    /// What the route requires of a token: the function's `ROUTE_SCOPE` variable, if any.
+    pub scope: Option<String>,
+}
+
+impl Route {
+    /// API Gateway's name of the route, e.g. `GET /tickets/{ticketId}`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
 }
 
 /// A deployed function as Lambda runs it.
@@ -139,6 +148,10 @@ impl Template {
                     method: property("Method")?.to_ascii_uppercase(),
                     path: property("Path")?.to_owned(),
                     binary: function.binary.to_owned(),
+                    scope: function.resource["Properties"]["Environment"]["Variables"]
+                        [crate::keys::ROUTE_SCOPE]
+                        .as_str()
+                        .map(str::to_owned),
                 });
             }
         }
@@ -345,6 +358,7 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata: {BuildProperties: {Binary: get-client}}
     Properties:
+      Environment: {Variables: {ROUTE_SCOPE: read}}
       Events:
         Get: {Type: HttpApi, Properties: {Method: get, Path: "/clients/{identifier}"}}
         Queue: {Type: SQS, Properties: {Queue: q}}
@@ -359,6 +373,7 @@ Resources:
                 method: "GET".into(),
                 path: "/clients/{identifier}".into(),
                 binary: "get-client".into(),
+                scope: Some("read".into()),
             }]
         );
         assert_eq!(

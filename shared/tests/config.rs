@@ -43,19 +43,17 @@ fn environment_alone_gives_a_complete_configuration() {
         "https://acme-support.glassix.com/api/v1.2/"
     );
     assert_eq!(glassix.api_secret.expose_secret(), "s3cr3t-value");
-    let tokens: Vec<&str> = config
-        .api_tokens()
-        .expect("tokens")
-        .iter()
-        .map(|t| t.expose_secret())
-        .collect();
+    let tokens = config.api_tokens().expect("tokens");
+    let named = |token: &str| tokens.identify(token).map(|t| t.name().to_owned());
     assert_eq!(
-        tokens,
-        vec![
-            "token-one-aaaaaaaaaaaaaaaaaaaaaaa",
-            "token-two-bbbbbbbbbbbbbbbbbbbbbbb"
-        ]
+        named("token-one-aaaaaaaaaaaaaaaaaaaaaaa").as_deref(),
+        Some("token-1")
     );
+    assert_eq!(
+        named("token-two-bbbbbbbbbbbbbbbbbbbbbbb").as_deref(),
+        Some("token-2")
+    );
+    assert_eq!(tokens.iter().count(), 2);
 }
 
 #[test]
@@ -194,14 +192,16 @@ fn tokens_shorter_than_32_characters_are_refused() {
     };
     let short = with_tokens(&format!("{}, {}", "a".repeat(32), "b".repeat(31)));
     assert_eq!(
-        short.api_tokens().map(<[_]>::len),
+        short.api_tokens().map(|t| t.iter().count()),
         Err(ConfigError::Malformed {
             key: keys::API_TOKENS,
             reason: "every token must be at least 32 characters".into()
         })
     );
     assert_eq!(
-        with_tokens(&"a".repeat(32)).api_tokens().map(<[_]>::len),
+        with_tokens(&"a".repeat(32))
+            .api_tokens()
+            .map(|t| t.iter().count()),
         Ok(1)
     );
 }

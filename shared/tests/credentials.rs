@@ -59,7 +59,7 @@ fn bearer(token: &str) -> lambda_http::Request {
 async fn authorized(live: &Arc<LiveCredentials>, token: &str) -> Result<(), AppError> {
     let mut state = api_state(testing::unreachable_store().await);
     state.credentials = live.clone();
-    state.authorize(&bearer(token)).await
+    state.authenticate(&bearer(token)).await.map(|_| ())
 }
 
 #[tokio::test]

@@ -16,7 +16,12 @@ const BUDGET: Duration = Duration::from_secs(5);
 
 async fn credentials() -> LiveCredentials {
     let stub = GlassixStub::bare().await;
-    LiveCredentials::fixed(Credentials::new(Ok(Vec::new()), Ok(stub.settings())))
+    LiveCredentials::fixed(Credentials::new(
+        Err(shared::config::ConfigError::Missing(
+            shared::keys::API_TOKENS,
+        )),
+        Ok(stub.settings()),
+    ))
 }
 
 fn rfc3339(age: TimeDelta) -> String {

@@ -2,6 +2,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{ClientView, CreateClientBody};
 use shared::request::parse_json;
 use shared::response::json;
@@ -14,5 +15,6 @@ async fn create_client(state: &ApiState, request: &Request) -> RestResult {
     let new_client = parse_json::<CreateClientBody>(request)?.validate()?;
     let client = state.store.create_client(new_client).await?;
     tracing::info!("client created");
-    Ok(json(StatusCode::CREATED, &ClientView::from(client)))
+    let concerning = Concerning::client(client.identifier.clone());
+    Ok(concerning.attach(json(StatusCode::CREATED, &ClientView::from(client))))
 }

@@ -38,6 +38,7 @@ async fn a_body_that_is_not_base64_is_answered_400_and_the_next_event_is_served(
         .env("MONGODB_URI", servers::mongodb_uri())
         .env("MONGODB_DATABASE", testing::unique_database_name())
         .env("API_TOKENS", "local-dev-token-0123456789abcdef")
+        .env("ROUTE_SCOPE", testing::route_scope("create-client"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -14,20 +14,33 @@ use shared::testing::servers::moto_endpoint;
 /// Runs the bootstrap with the Secrets Manager at `endpoint` and `APP_SECRET_ARN` = `arn` until
 /// it exits; its exit status, its logs, and the emulated Runtime API.
 async fn cold_start(endpoint: &str, arn: &str) -> (std::process::ExitStatus, String, RuntimeApi) {
+    cold_start_with(endpoint, arn, Some("write")).await
+}
+
+/// [`cold_start`] with the route's `ROUTE_SCOPE` (none: as if the template forgot it).
+async fn cold_start_with(
+    endpoint: &str,
+    arn: &str,
+    route_scope: Option<&str>,
+) -> (std::process::ExitStatus, String, RuntimeApi) {
     // No event is queued: a poll would wait for as long as the test runs.
     let runtime_api = RuntimeApi::serving(
         &[],
         "arn:aws:lambda:us-east-1:123456789012:function:create-client",
     )
     .await;
-    let mut bootstrap = runtime_api
-        .bootstrap(env!("CARGO_BIN_EXE_create-client"), "create-client")
+    let mut bootstrap = runtime_api.bootstrap(env!("CARGO_BIN_EXE_create-client"), "create-client");
+    bootstrap
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env("APP_SECRET_ARN", arn)
+        .env("APP_SECRET_ARN", arn);
+    if let Some(scope) = route_scope {
+        bootstrap.env("ROUTE_SCOPE", scope);
+    }
+    let mut bootstrap = bootstrap
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -89,5 +102,44 @@ async fn a_deployed_function_refuses_the_development_token_at_cold_start() {
     assert!(logs.contains("API_TOKENS"), "names the key: {logs}");
     assert!(logs.contains("development token"), "{logs}");
     assert!(!logs.contains("a-real-token"), "no token is logged: {logs}");
+    assert!(runtime_api.first_poll().is_none(), "nothing was served");
+}
+
+#[tokio::test]
+async fn a_malformed_token_entry_stops_the_cold_start_naming_its_position_not_its_token() {
+    let tokens = serde_json::json!([
+        {"name": "support-viewer", "scopes": ["read"], "token": "a-real-token-0123456789abcdefghijkl"},
+        {"name": "crm-sync", "scopes": ["read", "wirte"], "token": "another-real-token-0123456789abcdef"},
+    ]);
+    let secret = serde_json::json!({
+        "MONGODB_URI": "mongodb://127.0.0.1:9",
+        "API_TOKENS": tokens.to_string(),
+    });
+    let arn = create_secret("ctm-bad-entry", &secret.to_string()).await;
+
+    let (status, logs, runtime_api) = cold_start(moto_endpoint(), &arn).await;
+
+    assert!(!status.success(), "{logs}");
+    assert!(logs.contains("API_TOKENS"), "names the key: {logs}");
+    assert!(
+        logs.contains("entry 2: scopes must list"),
+        "names the entry: {logs}"
+    );
+    assert!(!logs.contains("real-token"), "no token is logged: {logs}");
+    assert!(runtime_api.first_poll().is_none(), "nothing was served");
+}
+
+#[tokio::test]
+async fn a_route_whose_template_declares_no_scope_does_not_start() {
+    let secret = serde_json::json!({
+        "MONGODB_URI": "mongodb://127.0.0.1:9",
+        "API_TOKENS": "a-real-token-0123456789abcdefghijkl",
+    });
+    let arn = create_secret("ctm-no-scope", &secret.to_string()).await;
+
+    let (status, logs, runtime_api) = cold_start_with(moto_endpoint(), &arn, None).await;
+
+    assert!(!status.success(), "{logs}");
+    assert!(logs.contains("ROUTE_SCOPE"), "names the key: {logs}");
     assert!(runtime_api.first_poll().is_none(), "nothing was served");
 }

@@ -15,6 +15,7 @@ async fn nothing_personal_or_secret_is_logged_at_trace() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/create-client.json"),
     )
     .expect("events/create-client.json");
+    let database = testing::unique_database_name();
     let runtime_api = RuntimeApi::serving(
         &[event],
         "arn:aws:lambda:eu-west-1:123456789012:function:create-client",
@@ -26,8 +27,9 @@ async fn nothing_personal_or_secret_is_logged_at_trace() {
         .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("MONGODB_URI", servers::mongodb_uri())
-        .env("MONGODB_DATABASE", testing::unique_database_name())
+        .env("MONGODB_DATABASE", &database)
         .env("API_TOKENS", "local-dev-token-0123456789abcdef")
+        .env("ROUTE_SCOPE", testing::route_scope("create-client"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -68,11 +70,33 @@ async fn nothing_personal_or_secret_is_logged_at_trace() {
         logs.contains("client created"),
         "logs are written:\n{logs}\n{answer:?}"
     );
+    // The access log is a database record: the request is in it, and none of it in the logs.
+    let store = shared::db::Store::connect(servers::mongodb_uri(), &database)
+        .await
+        .expect("store");
+    let entries = testing::access_log(&store).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    assert_eq!(
+        (
+            entry.record.token.as_str(),
+            entry.record.route.as_str(),
+            entry.record.status
+        ),
+        ("token-1", "POST /clients", 201)
+    );
+    assert_eq!(
+        entry.record.client_identifier.as_deref(),
+        Some("dana+vip@example.com")
+    );
+    assert_eq!(entry.record.source_ip.as_deref(), Some("192.0.2.10"));
     for forbidden in [
         "local-dev-token-0123456789abcdef",
         "dana+vip@example.com",
         "דנה כהן",
         "authorization",
+        "192.0.2.10",
+        "curl/8.5.0",
     ] {
         assert!(
             !logs.to_lowercase().contains(&forbidden.to_lowercase()),

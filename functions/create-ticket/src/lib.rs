@@ -3,6 +3,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{CreateTicketBody, TicketView};
 use shared::pagination::PageRequest;
 use shared::request::{parse_json, path_param};
@@ -21,8 +22,9 @@ async fn create_ticket(state: &ApiState, request: &Request) -> RestResult {
         .store
         .transactions_page(ticket.ticket_id, &PageRequest::first())
         .await?;
-    Ok(json(
+    let concerning = Concerning::ticket(ticket.ticket_id);
+    Ok(concerning.attach(json(
         StatusCode::CREATED,
         &TicketView::full(ticket, first_page),
-    ))
+    )))
 }

@@ -3,6 +3,7 @@
 //! the ticket and finishes the erasure.
 
 use lambda_http::Request;
+use shared::access::Concerning;
 use shared::api::parse_ticket_id;
 use shared::error::AppError;
 use shared::files::FileStore;
@@ -16,13 +17,15 @@ pub const HANDLER: RestHandler<FileStore> =
 
 async fn delete_ticket(state: &ApiState<FileStore>, request: &Request) -> RestResult {
     let ticket_id = parse_ticket_id(&path_param(request, "ticketId")?)?;
-    if state.store.get_ticket(ticket_id).await?.is_none() {
-        return Err(AppError::not_found("ticket"));
-    }
+    let ticket = state
+        .store
+        .get_ticket(ticket_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("ticket"))?;
     state.erase_ticket_files(ticket_id).await?;
     if !state.store.delete_ticket(ticket_id).await? {
         return Err(AppError::not_found("ticket"));
     }
     tracing::info!(ticket_id, "ticket deleted");
-    Ok(no_content())
+    Ok(Concerning::client(ticket.client_identifier).attach(no_content()))
 }

@@ -14,6 +14,7 @@ use lambda_http::http::header::{
 };
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
+use shared::access::Concerning;
 use shared::api::parse_ticket_id;
 use shared::db::Attachment;
 use shared::error::AppError;
@@ -35,9 +36,12 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
         .parse()
         .map_err(|_| AppError::BadRequest("transactionId must be an integer".into()))?;
     let wanted = path_param(request, "attachmentId")?;
-    if state.store.get_ticket(ticket_id).await?.is_none() {
-        return Err(AppError::not_found("ticket"));
-    }
+    let ticket = state
+        .store
+        .get_ticket(ticket_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("ticket"))?;
+    let concerning = Concerning::client(ticket.client_identifier);
     let transaction = state
         .store
         .get_transaction(ticket_id, transaction_id)
@@ -61,14 +65,15 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
         .await?
     {
         tracing::info!(ticket_id, transaction_id, "attachment link signed");
-        return respond(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)]);
+        let response = respond(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)])?;
+        return Ok(concerning.attach(response));
     }
     let (object, body) =
         state.files.open(&stored.key).await?.ok_or_else(|| {
             AppError::Internal("an archived file is missing from the store".into())
         })?;
     let bytes = body.into_vec().await?;
-    respond(
+    let response = respond(
         StatusCode::OK,
         Body::Binary(bytes),
         &[
@@ -83,7 +88,8 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
                 "sandbox; default-src 'none'".to_owned(),
             ),
         ],
-    )
+    )?;
+    Ok(concerning.attach(response))
 }
 
 /// The attachment an API path names: its id, or `n<position>` for one without an id.

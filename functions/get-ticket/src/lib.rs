@@ -2,6 +2,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{TicketView, parse_ticket_id};
 use shared::error::AppError;
 use shared::pagination::PageRequest;
@@ -23,5 +24,6 @@ async fn get_ticket(state: &ApiState, request: &Request) -> RestResult {
         .store
         .transactions_page(ticket.ticket_id, &PageRequest::first())
         .await?;
-    Ok(json(StatusCode::OK, &TicketView::full(ticket, first_page)))
+    let concerning = Concerning::ticket(ticket_id).and_client(ticket.client_identifier.clone());
+    Ok(concerning.attach(json(StatusCode::OK, &TicketView::full(ticket, first_page))))
 }

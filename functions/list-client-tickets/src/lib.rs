@@ -3,6 +3,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{PageView, TicketView};
 use shared::error::AppError;
 use shared::pagination::{PageRequest, TicketKey};
@@ -24,8 +25,8 @@ async fn list_client_tickets(state: &ApiState, request: &Request) -> RestResult 
         .list_client_tickets(&identifier, &page)
         .await?
         .ok_or_else(|| AppError::not_found("client"))?;
-    Ok(json(
+    Ok(Concerning::listing(tickets.items.len()).attach(json(
         StatusCode::OK,
         &PageView::from_page(tickets, TicketView::summary),
-    ))
+    )))
 }

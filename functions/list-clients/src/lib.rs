@@ -3,6 +3,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{ClientView, PageView};
 use shared::error::AppError;
 use shared::pagination::{ClientKey, PageRequest};
@@ -25,10 +26,10 @@ async fn list_clients(state: &ApiState, request: &Request) -> RestResult {
         .map(parse_prefix)
         .transpose()?;
     let clients = state.store.list_clients_with_prefix(&page, prefix).await?;
-    Ok(json(
+    Ok(Concerning::listing(clients.items.len()).attach(json(
         StatusCode::OK,
         &PageView::from_page(clients, ClientView::from),
-    ))
+    )))
 }
 
 fn parse_prefix(prefix: &str) -> Result<&str, AppError> {

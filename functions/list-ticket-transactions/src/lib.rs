@@ -4,6 +4,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{PageView, parse_ticket_id, transactions};
 use shared::error::AppError;
 use shared::pagination::{PageRequest, TransactionKey};
@@ -21,15 +22,18 @@ async fn list_ticket_transactions(state: &ApiState, request: &Request) -> RestRe
         query_param(request, "limit"),
         query_param(request, "cursor"),
     )?;
-    if state.store.get_ticket(ticket_id).await?.is_none() {
-        return Err(AppError::not_found("ticket"));
-    }
+    let ticket = state
+        .store
+        .get_ticket(ticket_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("ticket"))?;
     let found = state.store.transactions_page(ticket_id, &page).await?;
-    Ok(json(
+    let concerning = Concerning::listing(found.items.len()).and_client(ticket.client_identifier);
+    Ok(concerning.attach(json(
         StatusCode::OK,
         &PageView {
             items: transactions(&found.items, ticket_id),
             next: found.next,
         },
-    ))
+    )))
 }

@@ -5,11 +5,12 @@ use std::pin::Pin;
 use std::sync::OnceLock;
 
 use lambda_http::{Body, Request, Response};
+use shared::access::RouteScope;
 use shared::error::AppError;
 use shared::files::FileStore;
 use shared::response::error_response;
 use shared::rest::{RestHandler, serve};
-use shared::state::{ApiState, ClosingState, NewTicketState};
+use shared::state::{ApiState, ClosingState, NewTicketState, NoFiles};
 
 use crate::queue::AnyQueue;
 
@@ -27,7 +28,7 @@ pub enum Handler {
 }
 
 /// Every deployed binary and its handler.
-pub const HANDLERS: [(&str, Handler); 15] = [
+pub const HANDLERS: [(&str, Handler); 17] = [
     (
         "webhook-new-ticket",
         Handler::NewTicket(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
@@ -66,6 +67,8 @@ pub const HANDLERS: [(&str, Handler); 15] = [
         "delete-ticket",
         Handler::RestWithFiles(delete_ticket::HANDLER),
     ),
+    ("get-me", Handler::Rest(get_me::HANDLER)),
+    ("list-access-log", Handler::Rest(list_access_log::HANDLER)),
     ("viewer", Handler::Viewer(viewer::handle)),
 ];
 
@@ -88,18 +91,31 @@ pub struct Webhooks {
     pub closing: ClosingState<AnyQueue>,
 }
 
+impl Handler {
+    /// Whether the handler is a REST route, which requires a scope.
+    pub fn is_rest(&self) -> bool {
+        matches!(self, Handler::Rest(_) | Handler::RestWithFiles(_))
+    }
+}
+
 impl States {
-    pub async fn call(&self, handler: Handler, request: Request) -> Response<Body> {
+    /// Runs `handler`; a REST route with what `scope` requires of a token (from the template).
+    pub async fn call(
+        &self,
+        handler: Handler,
+        scope: Option<RouteScope>,
+        request: Request,
+    ) -> Response<Body> {
         match handler {
-            Handler::Rest(handler) => {
+            Handler::Rest(handler) => serve(&self.api_for(scope, NoFiles), request, handler).await,
+            Handler::RestWithFiles(handler) => {
                 serve(
-                    &self.api.with_files(shared::state::NoFiles),
+                    &self.api_for(scope, self.api.files.clone()),
                     request,
                     handler,
                 )
                 .await
             }
-            Handler::RestWithFiles(handler) => serve(&self.api, request, handler).await,
             Handler::NewTicket(handle) => match &self.webhooks {
                 Some(webhooks) => handle(&webhooks.new_ticket, request).await,
                 None => webhooks_disabled(),
@@ -110,6 +126,15 @@ impl States {
             },
             Handler::Viewer(handle) => handle(local_viewer(), &request),
         }
+    }
+}
+
+impl States {
+    /// The REST state of one route; without a scope it refuses every request.
+    fn api_for<F>(&self, scope: Option<RouteScope>, files: F) -> ApiState<F> {
+        let mut state = self.api.with_files(files);
+        state.route = scope;
+        state
     }
 }
 

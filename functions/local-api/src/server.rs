@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -12,7 +13,10 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
+use shared::access::RouteScope;
 use shared::error::{AppError, ErrorBody};
 use shared::response::{error_response, json};
 use tokio::net::TcpListener;
@@ -29,14 +33,23 @@ pub struct LocalApi {
 }
 
 impl LocalApi {
-    /// Binds every template route to its handler; a route whose binary has no handler is an
-    /// error, so the template and this server cannot disagree silently.
+    /// Binds every template route to its handler; a route whose binary has no handler, or a
+    /// REST route without a valid `ROUTE_SCOPE`, is an error, so the template and this server
+    /// cannot disagree silently.
     pub fn new(routes: Vec<Route>, states: States) -> Result<Self, TemplateError> {
-        if let Some(route) = routes.iter().find(|r| handler(&r.binary).is_none()) {
-            return Err(TemplateError::Shape(format!(
-                "no handler for binary {}",
-                route.binary
-            )));
+        for route in &routes {
+            let Some(handler) = handler(&route.binary) else {
+                return Err(TemplateError::Shape(format!(
+                    "no handler for binary {}",
+                    route.binary
+                )));
+            };
+            if handler.is_rest() && scope_of(route).is_none() {
+                return Err(TemplateError::Shape(format!(
+                    "{} declares no valid ROUTE_SCOPE",
+                    route.binary
+                )));
+            }
         }
         Ok(Self { routes, states })
     }
@@ -48,7 +61,7 @@ impl LocalApi {
     /// Serves until the listener fails; each connection on its own task.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
         loop {
-            let (stream, _) = listener.accept().await?;
+            let (stream, peer) = listener.accept().await?;
             let app = self.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
@@ -56,7 +69,7 @@ impl LocalApi {
                     // On a task of its own: a caller that hangs up does not stop the handler
                     // half-way (hyper drops the service's future), as on Lambda, where the
                     // function runs on until it answers or times out.
-                    let handled = tokio::spawn(async move { app.respond(request).await });
+                    let handled = tokio::spawn(async move { app.respond(request, peer).await });
                     async move {
                         Ok::<_, Infallible>(handled.await.unwrap_or_else(|_| {
                             hyper::Response::builder()
@@ -78,7 +91,11 @@ impl LocalApi {
         }
     }
 
-    async fn respond(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    async fn respond(
+        &self,
+        request: hyper::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> hyper::Response<Full<Bytes>> {
         let started = std::time::Instant::now();
         let method = request.method().to_string();
         let matched = find(&self.routes, &method, request.uri().path());
@@ -87,7 +104,7 @@ impl LocalApi {
             Match::Found(route, _) => route.path.as_str(),
             _ => "(no route)",
         };
-        let response = self.dispatch(request, matched).await;
+        let response = self.dispatch(request, matched, peer).await;
         tracing::info!(
             method,
             route,
@@ -103,6 +120,7 @@ impl LocalApi {
         &self,
         request: hyper::Request<Incoming>,
         matched: Match<'_>,
+        peer: SocketAddr,
     ) -> lambda_http::Response<Body> {
         let (route, path_parameters) = match matched {
             Match::Found(route, params) => (route, params),
@@ -133,11 +151,40 @@ impl LocalApi {
             }
         };
         let query = query_parameters(parts.uri.query());
+        let context = request_context(route, &parts, peer);
         let lambda_request = lambda_http::Request::from_parts(parts, Body::from(body.to_vec()))
             .with_path_parameters(path_parameters)
-            .with_query_string_parameters(query);
-        self.states.call(handler, lambda_request).await
+            .with_query_string_parameters(query)
+            .with_request_context(context);
+        self.states
+            .call(handler, scope_of(route), lambda_request)
+            .await
     }
+}
+
+fn scope_of(route: &Route) -> Option<RouteScope> {
+    route.scope.as_deref().and_then(RouteScope::parse)
+}
+
+/// What API Gateway tells a function about a request: the route's key, a request id, the
+/// caller's address and user agent (the access log records them).
+fn request_context(
+    route: &Route,
+    parts: &http::request::Parts,
+    peer: SocketAddr,
+) -> RequestContext {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.route_key = Some(route.key());
+    context.request_id = Some(shared::db::bson::oid::ObjectId::new().to_hex());
+    context.http.method = parts.method.clone();
+    context.http.path = Some(parts.uri.path().to_owned());
+    context.http.source_ip = Some(peer.ip().to_string());
+    context.http.user_agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|agent| agent.to_str().ok())
+        .map(str::to_owned);
+    RequestContext::ApiGatewayV2(context)
 }
 
 fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {

@@ -14,6 +14,12 @@ fn repo_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+fn function_count() -> usize {
+    function_binaries(&repo_file("template.yaml"))
+        .expect("template parses")
+        .len()
+}
+
 fn template_routes() -> BTreeSet<(String, String)> {
     from_template(&repo_file("template.yaml"))
         .expect("template parses")
@@ -68,12 +74,85 @@ fn every_function_in_the_template_has_exactly_one_route_and_a_local_handler() {
         unique, handled,
         "template functions and local-api handlers differ"
     );
-    assert_eq!(routes.len(), 16);
+    assert_eq!(routes.len(), 18);
 }
 
 #[test]
 fn the_openapi_document_describes_exactly_the_template_routes() {
     assert_eq!(openapi_routes(), template_routes());
+}
+
+/// Who may call what: every route of `template.yaml` with the scope its function declares
+/// (`ROUTE_SCOPE`). A route added, or a scope changed, must be changed here on purpose.
+const ROUTE_SCOPES: [(&str, Option<&str>); 18] = [
+    ("DELETE /clients/{identifier}", Some("erase")),
+    ("DELETE /tickets/{ticketId}", Some("erase")),
+    ("GET /", None),
+    ("GET /access-log", Some("audit")),
+    ("GET /clients", Some("read")),
+    ("GET /clients/{identifier}", Some("read")),
+    ("GET /clients/{identifier}/tickets", Some("read")),
+    ("GET /me", Some("any-token")),
+    ("GET /tickets/{ticketId}", Some("read")),
+    ("GET /tickets/{ticketId}/transactions", Some("read")),
+    (
+        "GET /tickets/{ticketId}/transactions/{transactionId}/attachments/{attachmentId}",
+        Some("read"),
+    ),
+    ("GET /viewer/{asset}", None),
+    ("PATCH /clients/{identifier}", Some("write")),
+    ("PATCH /tickets/{ticketId}", Some("write")),
+    ("POST /clients", Some("write")),
+    ("POST /clients/{identifier}/tickets", Some("write")),
+    ("POST /webhooks/glassix/new-ticket", None),
+    ("POST /webhooks/glassix/ticket-state-change", None),
+];
+
+#[test]
+fn every_route_declares_its_scope_once_in_the_template_and_openapi_names_the_same() {
+    let routes = from_template(&repo_file("template.yaml")).expect("template parses");
+    let mut declared: Vec<(String, Option<String>)> = routes
+        .iter()
+        .map(|route| (route.key(), route.scope.clone()))
+        .collect();
+    declared.sort();
+    let expected: Vec<(String, Option<String>)> = ROUTE_SCOPES
+        .iter()
+        .map(|(key, scope)| ((*key).to_owned(), scope.map(str::to_owned)))
+        .collect();
+    assert_eq!(declared, expected);
+
+    for route in &routes {
+        let rest = local_api::handlers::handler(&route.binary).is_some_and(|h| h.is_rest());
+        assert_eq!(
+            rest,
+            route.scope.is_some(),
+            "{}: a REST route, and only one, declares a ROUTE_SCOPE",
+            route.key()
+        );
+        if let Some(scope) = &route.scope {
+            assert!(
+                shared::access::RouteScope::parse(scope).is_some(),
+                "{}: {scope} is no scope",
+                route.key()
+            );
+        }
+    }
+
+    let docs = YamlLoader::load_from_str(&repo_file("openapi.yaml")).expect("openapi.yaml parses");
+    for route in &routes {
+        let operation =
+            &docs[0]["paths"][route.path.as_str()][route.method.to_ascii_lowercase().as_str()];
+        assert_eq!(
+            operation["x-required-scope"].as_str(),
+            route.scope.as_deref(),
+            "openapi.yaml's x-required-scope of {}",
+            route.key()
+        );
+        let refuses_scope = !operation["responses"]["403"].is_badvalue();
+        let logged_scope = route.scope.as_deref().is_some_and(|s| s != "any-token");
+        assert_eq!(refuses_scope, logged_scope, "403 of {}", route.key());
+    }
 }
 
 #[test]
@@ -143,7 +222,7 @@ fn each_function_reads_only_the_secret_of_its_role() {
         assert_eq!(configured, expected, "{name} is configured from");
         roles.insert(binary, expected);
     }
-    assert_eq!(roles.len(), 18, "{roles:?}");
+    assert_eq!(roles.len(), function_count(), "{roles:?}");
     let worker = &template["Resources"]["ArchiveWorkerFunction"]["Properties"];
     let list_bucket = worker["Policies"]
         .as_vec()
@@ -199,7 +278,7 @@ fn every_log_is_kept_for_the_retention_and_every_alarm_reaches_a_person() {
             _ => {}
         }
     }
-    assert_eq!(functions, 18);
+    assert_eq!(functions, function_count());
     let access = resources["HttpApi"]["Properties"]["AccessLogSettings"]["Format"]
         .as_str()
         .expect("access logs");

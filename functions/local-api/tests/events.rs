@@ -5,6 +5,7 @@
 
 use local_api::AnyQueue;
 use local_api::handlers::{States, Webhooks, handler};
+use shared::access::RouteScope;
 use shared::queue::poller::work_off;
 use shared::testing::glassix::{BASE_PATH, GlassixStub, LiveTicket};
 use shared::testing::requests::{
@@ -15,7 +16,7 @@ use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
 /// In the order a person would try them, so that each finds what the one before made.
-const ORDER: [(&str, u16); 15] = [
+const ORDER: [(&str, u16); 17] = [
     ("viewer", 200),
     ("create-client", 201),
     ("get-client", 200),
@@ -31,6 +32,8 @@ const ORDER: [(&str, u16); 15] = [
     ("webhook-new-ticket", 200),
     ("webhook-ticket-state-change", 200),
     ("get-attachment", 200),
+    ("get-me", 200),
+    ("list-access-log", 200),
 ];
 
 async fn glassix_answering_everything() -> GlassixStub {
@@ -68,11 +71,8 @@ async fn every_event_file_runs_through_its_handler() {
     let store = testing::store().await;
     let worker = worker_state(&stub, store.clone());
     // One file store for all, as one deployment has one bucket.
-    let api = api_state_accepting(
-        store.clone(),
-        vec!["local-dev-token-0123456789abcdef".into()],
-    )
-    .with_files(worker.files.clone());
+    let api = api_state_accepting(store.clone(), "local-dev-token-0123456789abcdef")
+        .with_files(worker.files.clone());
     let states = States {
         api,
         webhooks: Some(Webhooks {
@@ -82,6 +82,8 @@ async fn every_event_file_runs_through_its_handler() {
     };
     let queue = &states.webhooks.as_ref().expect("webhooks").closing.queue;
     let job_time = std::time::Duration::from_secs(60);
+    let routes = local_api::routes::from_template(include_str!("../../../template.yaml"))
+        .expect("template parses");
 
     for (binary, expected) in ORDER {
         let text =
@@ -89,8 +91,13 @@ async fn every_event_file_runs_through_its_handler() {
         let request = lambda_http::request::from_str(&text)
             .unwrap_or_else(|e| panic!("{binary}: not an API Gateway event: {e}"));
         let handler = handler(binary).expect("a handler");
+        let scope = routes
+            .iter()
+            .find(|route| route.binary == binary)
+            .and_then(|route| route.scope.as_deref())
+            .and_then(RouteScope::parse);
 
-        let response = states.call(handler, request).await;
+        let response = states.call(handler, scope, request).await;
 
         assert_eq!(
             response.status(),
@@ -152,6 +159,37 @@ async fn every_event_file_runs_through_its_handler() {
     };
     let outcome = migrate::handle(&migration, event, run_until).await;
     assert_eq!(outcome, Ok("indexes created"));
+
+    // The access log read what API Gateway tells a function: the route key, the request id,
+    // the caller's address and user agent; the token is the development token's name.
+    let filter = shared::access::AccessFilter {
+        ticket_id: Some(48213977),
+        ..Default::default()
+    };
+    let logged = states
+        .api
+        .store
+        .access_log_page(&filter, &shared::pagination::PageRequest::first())
+        .await
+        .expect("the access log answers");
+    let read = logged
+        .items
+        .iter()
+        .find(|entry| entry.record.route == "GET /tickets/{ticketId}")
+        .expect("the ticket's read is logged");
+    assert_eq!(
+        (
+            read.record.token.as_str(),
+            read.record.status,
+            read.record.source_ip.as_deref()
+        ),
+        ("token-1", 200, Some("192.0.2.10"))
+    );
+    assert_eq!(read.record.user_agent.as_deref(), Some("curl/8.5.0"));
+    assert_eq!(
+        read.record.request_id.as_deref(),
+        Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+    );
     assert_eq!(
         stub.received("DELETE", "tickets/scramble/48213977")
             .await

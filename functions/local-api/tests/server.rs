@@ -107,9 +107,8 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
             .await
             .expect("archived");
     }
-    let api =
-        shared::testing::requests::api_state_accepting(store.clone(), vec![TEST_API_TOKEN.into()])
-            .with_files(testing::local_files());
+    let api = shared::testing::requests::api_state_accepting(store.clone(), TEST_API_TOKEN)
+        .with_files(testing::local_files());
     let base = common::serve_on_loopback(States {
         api,
         webhooks: None,

@@ -4,6 +4,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::access::Concerning;
 use shared::api::{TicketView, UpdateTicketBody, parse_ticket_id};
 use shared::archived_files::carry_over;
 use shared::error::AppError;
@@ -38,5 +39,6 @@ async fn update_ticket(state: &ApiState<FileStore>, request: &Request) -> RestRe
         .store
         .transactions_page(ticket.ticket_id, &PageRequest::first())
         .await?;
-    Ok(json(StatusCode::OK, &TicketView::full(ticket, first_page)))
+    let concerning = Concerning::ticket(ticket_id).and_client(ticket.client_identifier.clone());
+    Ok(concerning.attach(json(StatusCode::OK, &TicketView::full(ticket, first_page))))
 }

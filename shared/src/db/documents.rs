@@ -9,6 +9,7 @@ pub const TRANSACTIONS: &str = "transactions";
 pub const WEBHOOK_ACTIONS: &str = "webhook_actions";
 pub const TICKET_LOCKS: &str = "ticket_locks";
 pub const CHECKPOINTS: &str = "checkpoints";
+pub const ACCESS_LOG: &str = "access_log";
 
 /// A customer, keyed by their channel address (phone digits or email).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

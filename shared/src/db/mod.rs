@@ -1,6 +1,7 @@
 //! MongoDB store on the official driver. Works against MongoDB and FerretDB alike: no
 //! multi-document transactions; every multi-document write is idempotent instead.
 
+mod access_log;
 pub mod checkpoints;
 mod clients;
 pub mod documents;
@@ -34,7 +35,7 @@ const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 /// The version of the index set of [`Store::ensure_indexes`]; `template.yaml` passes the same
 /// number to the `DatabaseIndexes` custom resource (a test keeps them equal), so a deploy that
 /// changes it runs the migration again.
-pub const INDEXES_VERSION: u32 = 1;
+pub const INDEXES_VERSION: u32 = 2;
 
 /// What a unique index protects: the client identifier or the ticket id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +151,7 @@ pub struct Store {
     actions: Collection<ledger::ActionDoc>,
     locks: Collection<locks::LockDoc>,
     checkpoints: Collection<checkpoints::Checkpoint>,
+    access_log: Collection<crate::access::AccessEntry>,
     indexes: std::sync::Arc<OnceCell<()>>,
 }
 
@@ -177,6 +179,7 @@ impl Store {
             actions: database.collection(documents::WEBHOOK_ACTIONS),
             locks: database.collection(documents::TICKET_LOCKS),
             checkpoints: database.collection(documents::CHECKPOINTS),
+            access_log: database.collection(documents::ACCESS_LOG),
             database,
             indexes: Default::default(),
         }
@@ -209,7 +212,9 @@ impl Store {
                 self.transactions
                     .create_index(index(doc! {"ticketId": 1, "dateTime": 1, "id": 1}, false))
                     .await?;
-                self.expire_old_ledger_entries().await?;
+                self.expire(&self.actions, "claimedAt", ledger::RETENTION)
+                    .await?;
+                self.ensure_access_log_indexes().await?;
                 Ok::<_, StoreError>(())
             })
             .await
@@ -218,25 +223,27 @@ impl Store {
 }
 
 impl Store {
-    /// A TTL index that removes webhook ledger entries after their retention. FerretDB 1.24
-    /// refuses the option (NotImplemented): there the entries stay, which costs a little
-    /// space and nothing else (see the README on clearing them).
-    async fn expire_old_ledger_entries(&self) -> Result<(), StoreError> {
+    /// A TTL index that removes the documents of `collection` `after` their `field`'s date
+    /// (webhook ledger entries, access-log entries). FerretDB 1.24 refuses the option
+    /// (NotImplemented): there the documents stay until pruned (see the README).
+    async fn expire<T: Send + Sync>(
+        &self,
+        collection: &Collection<T>,
+        field: &str,
+        after: Duration,
+    ) -> Result<(), StoreError> {
         const NOT_IMPLEMENTED: i32 = 238;
         let ttl = IndexModel::builder()
-            .keys(doc! {"claimedAt": 1})
-            .options(
-                IndexOptions::builder()
-                    .expire_after(ledger::RETENTION)
-                    .build(),
-            )
+            .keys(doc! {field: 1})
+            .options(IndexOptions::builder().expire_after(after).build())
             .build();
-        match self.actions.create_index(ttl).await {
+        match collection.create_index(ttl).await {
             Ok(_) => Ok(()),
             Err(error) if matches!(&*error.kind, mongodb::error::ErrorKind::Command(c) if c.code == NOT_IMPLEMENTED) =>
             {
                 tracing::info!(
-                    "this server cannot expire documents; webhook ledger entries are kept"
+                    collection = collection.name(),
+                    "this server cannot expire documents; they are kept until pruned"
                 );
                 Ok(())
             }

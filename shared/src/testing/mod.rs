@@ -101,6 +101,31 @@ pub async fn stored_documents(store: &Store) -> Vec<(&'static str, Vec<mongodb::
     all
 }
 
+/// Every access-log entry, newest first.
+pub async fn access_log(store: &Store) -> Vec<crate::access::AccessEntry> {
+    let page = crate::pagination::PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    store
+        .access_log_page(&crate::access::AccessFilter::default(), &page)
+        .await
+        .expect("the access log answers")
+        .items
+}
+
+/// What `template.yaml` says the route of `binary` requires of a token (`ROUTE_SCOPE`), as
+/// the deployed function is configured.
+pub fn route_scope(binary: &str) -> String {
+    let template = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"));
+    crate::template::routes(template)
+        .expect("template.yaml parses")
+        .into_iter()
+        .find(|route| route.binary == binary)
+        .and_then(|route| route.scope)
+        .unwrap_or_else(|| panic!("{binary} declares no ROUTE_SCOPE"))
+}
+
 /// A local file store in a folder of its own, removed when the test binary exits.
 pub fn local_files() -> crate::files::FileStore {
     crate::files::FileStore::local(

@@ -6,6 +6,7 @@ use std::time::Duration;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::glassix::{GlassixStub, TEST_API_SECRET};
+use crate::access::{ApiTokens, RouteScope};
 use crate::credentials::{Credentials, LiveCredentials};
 use crate::db::Store;
 use crate::files::FileStore;
@@ -51,7 +52,7 @@ pub fn dated_webhook(body: &[u8], date: &str, signature_header: &str) -> Request
 /// The Glassix credentials of `stub`: its API secret signs the test webhooks.
 fn glassix_credentials(stub: &GlassixStub) -> std::sync::Arc<LiveCredentials> {
     std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
-        Ok(api_tokens()),
+        Ok(ApiTokens::parse(&api_tokens()).expect("valid API_TOKENS")),
         Ok(stub.settings()),
     )))
 }
@@ -87,8 +88,11 @@ pub fn worker_state(stub: &GlassixStub, store: Store) -> WorkerState {
     }
 }
 
+/// A REST state accepting the test tokens (every scope) on a route any of them may call, so
+/// nothing is logged; scopes and the access log are tested through `local-api`, which reads
+/// each route's scope from the template (`functions/local-api/tests/access.rs`).
 pub fn api_state(store: Store) -> ApiState {
-    api_state_accepting(store, api_tokens())
+    api_state_accepting(store, &api_tokens())
 }
 
 /// A REST state with a local file store of its own, for the routes that serve or erase files.
@@ -96,8 +100,9 @@ pub fn api_state_with_files(store: Store) -> ApiState<FileStore> {
     api_state(store).with_files(super::local_files())
 }
 
-/// A REST state that accepts exactly `tokens`.
-pub fn api_state_accepting(store: Store, tokens: Vec<secrecy::SecretString>) -> ApiState {
+/// A REST state that accepts exactly `tokens` (as `API_TOKENS` gives them).
+pub fn api_state_accepting(store: Store, tokens: &str) -> ApiState {
+    let tokens = ApiTokens::parse(tokens).expect("valid API_TOKENS");
     ApiState {
         store,
         credentials: std::sync::Arc::new(LiveCredentials::fixed(Credentials::new(
@@ -107,15 +112,15 @@ pub fn api_state_accepting(store: Store, tokens: Vec<secrecy::SecretString>) -> 
             )),
         ))),
         files: crate::state::NoFiles,
+        route: Some(RouteScope::AnyToken),
+        access_log_retention: chrono::Duration::days(730),
     }
 }
 
-/// The tokens the test states accept: the test token and a second one (rotation).
-fn api_tokens() -> Vec<secrecy::SecretString> {
-    vec![
-        TEST_API_TOKEN.into(),
-        "second-token-for-rotation-0123456789".into(),
-    ]
+/// The tokens the test states accept: the test token and a second one (rotation), named
+/// `token-1` and `token-2`, each with every scope.
+pub fn api_tokens() -> String {
+    format!("{TEST_API_TOKEN},second-token-for-rotation-0123456789")
 }
 
 /// A REST request as API Gateway hands it over: path parameters already extracted.
