@@ -304,3 +304,135 @@ test('a token refused later sends the reader back to sign-in with a message', as
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
 });
+
+// ---- scoped tokens: what each token's reader sees ----------------------------------------
+// scripts/browser-test.sh gives the local API named tokens: the one above (admin, every scope),
+// a read-only viewer, an auditor (read and audit) and an auditor without read.
+
+const READ_TOKEN = process.env.READ_TOKEN;
+const AUDIT_TOKEN = process.env.AUDIT_TOKEN;
+const AUDIT_ONLY_TOKEN = process.env.AUDIT_ONLY_TOKEN;
+const localTime = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE });
+
+/** A new tab (its own sessionStorage) signed in with `value`, once the header names the token. */
+async function signedIn(value) {
+  assert.ok(value, 'the scoped tokens are not set: run scripts/browser-test.sh');
+  const tab = await context.newPage();
+  tab.on('pageerror', (error) => pageErrors.push(error.message));
+  await tab.goto(`${BASE}/`);
+  await tab.fill('#token', value);
+  await tab.press('#token', 'Enter');
+  await tab.locator('#who .token-name').waitFor();
+  return tab;
+}
+
+/** The header: the token's name and its scopes. */
+async function header(tab) {
+  return {
+    name: await tab.locator('#who .token-name').textContent(),
+    scopes: await tab.locator('#who .scopes li').allTextContents(),
+  };
+}
+
+/** The "Opened by" entries on screen, as the reader sees them. */
+async function entriesOf(panel) {
+  return panel.locator('.entry').evaluateAll((rows) => rows.map((row) => ({
+    when: row.querySelector('time').textContent,
+    at: row.querySelector('time').getAttribute('datetime'),
+    token: row.querySelector('.token-name').textContent,
+    request: row.querySelector('.request').textContent,
+    status: row.querySelector('.status').textContent,
+  })));
+}
+
+/** Times shown in the reader's zone, newest first. */
+function assertNewestFirstInLocalTime(entries) {
+  for (const entry of entries) assert.equal(entry.when, localTime.format(new Date(entry.at)), JSON.stringify(entry));
+  const times = entries.map((entry) => Date.parse(entry.at));
+  assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+}
+
+let reader;
+let auditor;
+
+test('a read-only token reads a ticket end to end, and sees no access log', async () => {
+  reader = await signedIn(READ_TOKEN);
+  assert.deepEqual(await header(reader), { name: 'support-viewer', scopes: ['read'] });
+
+  await reader.fill('#prefix', CLIENT_ID);
+  await reader.press('#prefix', 'Enter');
+  await reader.locator('.clients a', { hasText: CLIENT_ID }).click();
+  await reader.locator('.tickets').waitFor();
+  assert.equal(await reader.getByText('Opened by').count(), 0, 'no "Opened by" on the client screen');
+
+  await reader.locator('.tickets a', { hasText: `Ticket ${TICKET_ID}` }).click();
+  const first = expected()[0];
+  await reader.locator(`#tx-${first.id} .text`).waitFor();
+  assert.equal(await reader.locator(`#tx-${first.id} .text`).textContent(), first.text);
+  assert.equal(await reader.locator('.transcript > li').count(), 100);
+  assert.equal(await reader.getByText('Opened by').count(), 0, 'no "Opened by" on the ticket screen');
+});
+
+test("the auditor sees who opened the ticket and the client, page by page", async () => {
+  // Given: 21 later reads of the ticket by the admin token, so that the read-only reader's
+  // read is older than the access log's first page.
+  for (let i = 0; i < 21; i += 1) {
+    assert.equal((await rest('GET', `/tickets/${TICKET_ID}/transactions?limit=1`)).status, 200);
+  }
+  auditor = await signedIn(AUDIT_TOKEN);
+  assert.deepEqual(await header(auditor), { name: 'dpo', scopes: ['read', 'audit'] });
+
+  await auditor.goto(`${BASE}/#/tickets/${TICKET_ID}`);
+  await auditor.locator('.transcript > li').first().waitFor();
+  const panel = auditor.locator('.opened-by');
+  await panel.getByText('Opened by').click(); // folded under the ticket's facts
+  await panel.getByText(/^latest 20, more available$/).waitFor();
+  const firstPage = await entriesOf(panel);
+  assert.equal(firstPage.length, 20);
+  assert.ok(firstPage.some((e) => e.token === 'admin' && e.request === 'GET /tickets/{ticketId}/transactions'),
+    JSON.stringify(firstPage));
+  assert.ok(!firstPage.some((e) => e.token === 'support-viewer'), 'the older read is not on the first page');
+
+  await panel.getByRole('button', { name: 'More' }).click();
+  await auditor.waitForFunction(() => document.querySelectorAll('.opened-by .entry').length > 20);
+  const twoPages = await entriesOf(panel);
+  assert.deepEqual(twoPages.slice(0, 20), firstPage, 'the second page follows the first');
+  const read = twoPages.find((e) => e.token === 'support-viewer' && e.request === 'GET /tickets/{ticketId}');
+  assert.ok(read, `the read-only reader's read is listed: ${JSON.stringify(twoPages)}`);
+  assert.equal(read.status, '200');
+  assertNewestFirstInLocalTime(twoPages);
+
+  // The client's screen lists the requests about the client (open, after its tickets).
+  await auditor.locator('.facts a', { hasText: /Dana Cohen|972549876543/ }).click();
+  await auditor.locator('.tickets').waitFor();
+  const clientPanel = auditor.locator('.opened-by');
+  await clientPanel.locator('.entry').first().waitFor();
+  for (let i = 0; i < 10 && !(await clientPanel.locator('.entry', { hasText: 'support-viewer' }).count()); i += 1) {
+    const count = await clientPanel.locator('.entry').count();
+    await clientPanel.getByRole('button', { name: 'More' }).click();
+    await auditor.waitForFunction((n) => document.querySelectorAll('.opened-by .entry').length > n, count);
+  }
+  const clientEntries = await entriesOf(clientPanel);
+  assert.ok(clientEntries.some((e) => e.token === 'support-viewer' && e.request === 'GET /clients/{identifier}'),
+    JSON.stringify(clientEntries));
+  assert.ok(clientEntries.some((e) => e.token === 'dpo'), 'the auditor\'s own reads are logged too');
+  assertNewestFirstInLocalTime(clientEntries);
+});
+
+test('a token that may not read the archive is told so, not shown an error', async () => {
+  const tab = await signedIn(AUDIT_ONLY_TOKEN);
+  assert.deepEqual(await header(tab), { name: 'audit-only', scopes: ['audit'] });
+  await tab.getByRole('heading', { name: 'This token cannot read the archive' }).waitFor();
+  assert.equal(await tab.locator('#prefix').count(), 0, 'no client search');
+  assert.equal(await tab.getByText('could not be shown').count(), 0);
+
+  // Its ticket's address shows the same message, not a 403.
+  await tab.goto(`${BASE}/#/tickets/${TICKET_ID}`);
+  await tab.getByRole('heading', { name: 'This token cannot read the archive' }).waitFor();
+  assert.equal(await tab.locator('.transcript').count(), 0);
+
+  await tab.getByRole('button', { name: 'Sign out' }).click();
+  await tab.locator('#token').waitFor();
+  assert.equal(await tab.locator('#who').isVisible(), false, 'the header forgets the token');
+  assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
+});

@@ -1,4 +1,5 @@
-// The archive viewer: five screens over the REST API, plain DOM, no framework.
+// The archive viewer: screens over the REST API, plain DOM, no framework. What a screen offers
+// follows the scopes of the reader's token (`GET /me`, see `can`).
 //
 // Safety rules this file keeps:
 // - the API token lives in sessionStorage only (gone with the tab) and is sent as the bearer
@@ -11,10 +12,12 @@
 const TOKEN_KEY = 'ctm-viewer-token';
 const CLIENTS_PAGE = 25;
 const TRANSACTIONS_PAGE = 50;
+const ACCESS_PAGE = 20;
 
 const main = document.getElementById('main');
 const crumbs = document.getElementById('crumbs');
 const signOutButton = document.getElementById('sign-out');
+const who = document.getElementById('who');
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
@@ -111,8 +114,46 @@ async function allPages(path, limit, maxPages) {
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
+  identity = null;
   signInMessage = message || '';
   render();
+}
+
+// ---- the token's name and scopes -------------------------------------------------------
+
+/** `GET /me` of the token in use: `{ token, name, scopes }`, null until known. */
+let identity = null;
+
+/** What the API answered `GET /me` for the token in this tab (asked once per token). */
+async function loadIdentity() {
+  const bearer = token();
+  if (identity && identity.token === bearer) return identity;
+  const me = await api('/me');
+  identity = { token: bearer, name: String(me.name || ''), scopes: Array.isArray(me.scopes) ? me.scopes.map(String) : [] };
+  return identity;
+}
+
+/** Whether the token in use has `scope` (read, write, erase, export, audit). The API refuses
+ * what a token may not do anyway (403); the viewer only hides what would be refused. */
+function can(scope) {
+  return Boolean(identity && identity.token === token() && identity.scopes.includes(scope));
+}
+
+/** The header's "who": the token's name and its scopes, as text. */
+function showWho() {
+  const known = identity && identity.token === token();
+  who.hidden = !known;
+  if (!known) {
+    who.replaceChildren();
+    return;
+  }
+  who.replaceChildren(
+    h('span', { class: 'visually-hidden' }, 'Signed in with the token '),
+    h('span', { class: 'token-name', dir: 'auto' }, identity.name),
+    identity.scopes.length
+      ? h('ul', { class: 'scopes', 'aria-label': 'Scopes' }, identity.scopes.map((scope) => h('li', {}, scope)))
+      : h('span', { class: 'scopes' }, 'no scopes'),
+  );
 }
 
 signOutButton.addEventListener('click', () => signOut('You signed out.'));
@@ -149,6 +190,7 @@ async function render() {
   for (const cleanup of cleanups) cleanup();
   cleanups = [];
   signOutButton.hidden = !token();
+  showWho();
   if (!token()) {
     showSignIn();
     return;
@@ -156,7 +198,11 @@ async function render() {
   main.setAttribute('aria-busy', 'true');
   main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
   try {
-    if (target.view === 'client') await showClient(target.id, gen);
+    await loadIdentity();
+    if (!current(gen)) return;
+    showWho();
+    if (!can('read')) showCannotRead();
+    else if (target.view === 'client') await showClient(target.id, gen);
     else if (target.view === 'ticket') await showTicket(target.id, gen);
     else await showClients(target.prefix, gen);
   } catch (error) {
@@ -213,7 +259,7 @@ function showSignIn() {
       button.disabled = true;
       message.textContent = 'Checking the token…';
       try {
-        await api('/clients?limit=1');
+        await loadIdentity();
       } catch (error) {
         if (error instanceof SignedOut) return;
         sessionStorage.removeItem(TOKEN_KEY);
@@ -233,6 +279,20 @@ function showSignIn() {
   message);
   main.replaceChildren(form);
   input.focus();
+}
+
+/** A token without `read` (an auditor's, say) is valid but sees no archived data here. */
+function showCannotRead() {
+  setCrumbs(['No access to the archive']);
+  main.replaceChildren(
+    h('h1', { tabindex: -1 }, 'This token cannot read the archive'),
+    h('p', {}, 'The token ', h('strong', { dir: 'auto' }, identity.name), ' is valid, but it may not read clients, tickets or their files (it has no ',
+      h('code', {}, 'read'), ' scope). Sign out and sign in with a token that may read the archive.'),
+    can('audit')
+      ? h('p', { class: 'hint' }, 'With its audit scope it can read the access log through the API (GET /access-log).')
+      : null,
+  );
+  focusHeading();
 }
 
 // ---- clients ---------------------------------------------------------------------------
@@ -341,6 +401,87 @@ async function showClient(identifier, gen) {
       : h('p', { class: 'empty' }, 'This client has no tickets.'),
   );
   focusHeading();
+  if (can('audit')) {
+    const log = openedBy({ clientIdentifier: identifier }, gen, {
+      open: true,
+      about: 'Requests to the archive about this client and its tickets',
+    });
+    main.append(log.panel);
+    log.load();
+  }
+}
+
+// ---- who opened it (the access log, for a token with `audit`) ---------------------------
+
+const entries = (n) => (n === 1 ? '1 entry' : `${n} entries`);
+
+/** The "Opened by" panel: the access-log entries matching `filter`, newest first, a page at a
+ * time ("More" follows the log's cursor). It loads after the screen's content, and whatever
+ * goes wrong stays inside it. */
+function openedBy(filter, gen, { open, about, tickets = true }) {
+  const status = h('span', { class: 'panel-status' }, 'loading…');
+  const list = h('ol', { class: 'rows entries', 'aria-label': 'Access-log entries, newest first' });
+  const empty = h('p', { class: 'empty', hidden: true }, 'No entries.');
+  const message = h('p', { class: 'error', role: 'alert' });
+  const more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => load() }, 'More');
+  let next = null;
+  let shown = 0;
+  let loading = false;
+
+  async function load() {
+    if (loading) return;
+    loading = true;
+    more.disabled = true;
+    const query = new URLSearchParams({ ...filter, limit: ACCESS_PAGE });
+    if (next) query.set('cursor', next);
+    try {
+      const page = await api(`/access-log?${query}`);
+      if (!current(gen)) return;
+      list.append(...page.items.map((entry) => entryRow(entry, tickets)));
+      shown += page.items.length;
+      next = page.next || null;
+      message.textContent = '';
+      more.textContent = 'More';
+      more.hidden = !next;
+      empty.hidden = shown > 0;
+      status.textContent = next ? `latest ${shown}, more available` : shown ? entries(shown) : 'none';
+    } catch (error) {
+      if (error instanceof SignedOut || !current(gen)) return;
+      message.textContent = `The access log could not be loaded: ${error.message}`;
+      status.textContent = shown ? `${entries(shown)} shown` : 'not loaded';
+      more.textContent = 'Try again';
+      more.hidden = false;
+    } finally {
+      loading = false;
+      more.disabled = false;
+    }
+  }
+
+  const panel = h('details', { class: 'panel opened-by', open },
+    h('summary', {}, h('h2', {}, 'Opened by'), ' ', status),
+    h('p', { class: 'hint' }, `${about}, newest first, from the access log. Times in your time zone (${timeZone}).`),
+    list,
+    empty,
+    message,
+    more);
+  return { panel, load };
+}
+
+/** One access-log entry: when, which token, which request, the answer's status. */
+function entryRow(entry, tickets) {
+  const route = entry.route || '';
+  const request = !entry.method || route.startsWith(`${entry.method} `) ? route : `${entry.method} ${route}`;
+  const failed = Number(entry.status) >= 400;
+  const origin = [entry.sourceIp, entry.userAgent, entry.requestId && `request ${entry.requestId}`].filter(Boolean).join(' · ');
+  return h('li', { class: 'row entry', title: origin || null },
+    time(entry.at),
+    h('span', { class: 'token-name', dir: 'auto' }, entry.token || 'unknown token'),
+    h('code', { class: 'request', dir: 'ltr' }, request),
+    h('span', { class: failed ? 'status failed' : 'status', title: `HTTP status ${entry.status}` }, String(entry.status)),
+    tickets && entry.ticketId != null
+      ? h('a', { class: 'ticket-link', href: `#/tickets/${enc(entry.ticketId)}` }, `Ticket ${entry.ticketId}`)
+      : null,
+    entry.items != null ? h('span', { class: 'items' }, `${entry.items} listed`) : null);
 }
 
 function fact(term, ...value) {
@@ -396,6 +537,9 @@ async function showTicket(id, gen) {
   setCrumbs(['Clients', '#/'],
     [ticket.clientName || ticket.clientIdentifier, `#/clients/${enc(ticket.clientIdentifier)}`],
     [`Ticket ${ticket.ticketId}`]);
+  const log = can('audit')
+    ? openedBy({ ticketId: ticket.ticketId }, gen, { open: false, about: 'Requests to the archive about this ticket', tickets: false })
+    : null;
 
   let next = ticket.transactionsNext;
   let shown = 0;
@@ -495,6 +639,8 @@ async function showTicket(id, gen) {
         ticket.tags.length ? fact('Tags', tags(ticket.tags)) : null),
       h('div', { class: 'toolbar' }, jsonButton, printButton, status,
         h('p', { class: 'muted zone' }, `Times in your time zone (${timeZone}).`)),
+      // Folded: the transcript is what this screen is for; the summary tells how many.
+      log ? log.panel : null,
       transcript,
       sentinel,
       progress,
@@ -509,6 +655,7 @@ async function showTicket(id, gen) {
   scrolled.observe(sentinel);
   cleanups.push(() => scrolled.disconnect());
   focusHeading();
+  if (log) log.load();
 }
 
 function transactionItem(transaction, images, gen) {
