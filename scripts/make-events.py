@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per HTTP function,
-for `reconcile-closed-tickets` the scheduled EventBridge event, for `migrate` the CloudFormation custom resource event of a deploy, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
+for `reconcile-closed-tickets` and `purge-expired-tickets` the scheduled EventBridge event, for `migrate` the CloudFormation custom resource event of a deploy, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
 `sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
 
 REST events carry the local development token `local-dev-token-0123456789abcdef` (the viewer's page
@@ -54,6 +54,10 @@ EVENTS = {
     "list-ticket-transactions": ("GET", "/tickets/{ticketId}/transactions", "/tickets/48213977/transactions", {"ticketId": "48213977"}, {"limit": "50"}, None, False),
     "update-ticket": ("PATCH", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, json.dumps({"tags": ["Refund", "VIP"]}), False),
     "delete-ticket": ("DELETE", "/tickets/{ticketId}", "/tickets/48213977", {"ticketId": "48213977"}, None, None, False),
+    "place-ticket-hold": ("PUT", "/tickets/{ticketId}/legal-hold", "/tickets/48213977/legal-hold", {"ticketId": "48213977"}, None, json.dumps({"reason": "Dispute 2026-117 (chargeback)", "until": "2030-12-31T23:59:59Z"}), False),
+    "lift-ticket-hold": ("DELETE", "/tickets/{ticketId}/legal-hold", "/tickets/48213977/legal-hold", {"ticketId": "48213977"}, None, None, False),
+    "place-client-hold": ("PUT", "/clients/{identifier}/legal-hold", "/clients/dana+vip@example.com/legal-hold", {"identifier": "dana+vip@example.com"}, None, json.dumps({"reason": "Regulator's request 2026-04"}), False),
+    "lift-client-hold": ("DELETE", "/clients/{identifier}/legal-hold", "/clients/dana+vip@example.com/legal-hold", {"identifier": "dana+vip@example.com"}, None, None, False),
     "get-me": ("GET", "/me", None, None, None, None, False),
     "list-access-log": ("GET", "/access-log", None, None, {"ticketId": "48213977", "limit": "20"}, None, False),
     "viewer": ("GET", "/", None, None, None, None, None),
@@ -132,8 +136,9 @@ def sqs_event():
     }]}
 
 
-def scheduled_event():
-    """The EventBridge event a `rate(...)` schedule delivers to reconcile-closed-tickets."""
+def scheduled_event(rule="ReconcileSchedule"):
+    """The EventBridge event a `rate(...)` schedule delivers (reconcile-closed-tickets,
+    purge-expired-tickets)."""
     return {
         "version": "0",
         "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
@@ -142,7 +147,7 @@ def scheduled_event():
         "account": "123456789012",
         "time": "2024-03-10T09:15:00Z",
         "region": "eu-west-1",
-        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/client-ticket-manager-ReconcileSchedule"],
+        "resources": [f"arn:aws:events:eu-west-1:123456789012:rule/client-ticket-manager-{rule}"],
         "detail": {},
     }
 
@@ -172,8 +177,9 @@ def main():
         (out / f"{binary}.json").write_text(json.dumps(event(*spec), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "archive-worker.json").write_text(json.dumps(sqs_event(), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "reconcile-closed-tickets.json").write_text(json.dumps(scheduled_event(), indent=2) + "\n", "utf-8")
+    (out / "purge-expired-tickets.json").write_text(json.dumps(scheduled_event("PurgeSchedule"), indent=2) + "\n", "utf-8")
     (out / "migrate.json").write_text(json.dumps(custom_resource_event(), indent=2) + "\n", "utf-8")
-    print(f"wrote {len(EVENTS) + 3} events to {out}")
+    print(f"wrote {len(EVENTS) + 4} events to {out}")
 
 
 if __name__ == "__main__":

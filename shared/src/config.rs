@@ -19,8 +19,8 @@ const DEFAULT_MAX_ATTACHMENT_MB: u64 = 1024;
 /// The worker's ephemeral storage is at most 10 GB.
 const MAX_ATTACHMENT_MB_LIMIT: u64 = 10 * 1024;
 const DEFAULT_ACCESS_LOG_DAYS: i64 = 730;
-/// A century: beyond it a date no longer fits what the TTL index compares.
-const MAX_ACCESS_LOG_DAYS: i64 = 36_500;
+/// A century, the longest any retention may be.
+const MAX_DAYS: i64 = 36_500;
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
 const DEFAULT_WEBHOOK_BUDGET: Duration = Duration::from_millis(4500);
 
@@ -50,6 +50,11 @@ pub struct Config {
     /// How long an access-log entry is kept (`ACCESS_LOG_DAYS`, default 730: the 24 months
     /// data-protection rules ask of such records).
     pub access_log_retention: chrono::Duration,
+    /// How long an archived ticket is kept after its closing (`RETENTION_DAYS`); `None`:
+    /// forever.
+    pub retention: Option<chrono::Duration>,
+    /// The purge lists what it would delete and changes nothing (`PURGE_DRY_RUN`).
+    pub purge_dry_run: bool,
     /// What this REST function's route requires of a token (`ROUTE_SCOPE`); `None` elsewhere.
     pub route_scope: Option<crate::access::RouteScope>,
     /// The credentials as the cold start read them.
@@ -135,13 +140,7 @@ impl Config {
                         .with_timezone(&chrono::Utc),
                 ),
             },
-            reconcile_dry_run: match get(keys::RECONCILE_DRY_RUN) {
-                None => false,
-                Some(raw) => raw.parse().map_err(|_| ConfigError::Malformed {
-                    key: keys::RECONCILE_DRY_RUN,
-                    reason: "expected true or false".into(),
-                })?,
-            },
+            reconcile_dry_run: boolean(keys::RECONCILE_DRY_RUN, get(keys::RECONCILE_DRY_RUN))?,
             files_bucket: get(keys::FILES_BUCKET).map(str::to_owned),
             files_dir: get(keys::FILES_DIR).map(str::to_owned),
             max_attachment_bytes: match get(keys::MAX_ATTACHMENT_MB) {
@@ -161,18 +160,13 @@ impl Config {
                 * 1024,
             access_log_retention: match get(keys::ACCESS_LOG_DAYS) {
                 None => chrono::Duration::days(DEFAULT_ACCESS_LOG_DAYS),
-                Some(raw) => match raw.parse::<i64>() {
-                    Ok(days) if (1..=MAX_ACCESS_LOG_DAYS).contains(&days) => {
-                        chrono::Duration::days(days)
-                    }
-                    _ => {
-                        return Err(ConfigError::Malformed {
-                            key: keys::ACCESS_LOG_DAYS,
-                            reason: format!("expected days between 1 and {MAX_ACCESS_LOG_DAYS}"),
-                        });
-                    }
-                },
+                Some(raw) => days(keys::ACCESS_LOG_DAYS, raw)?,
             },
+            retention: match get(keys::RETENTION_DAYS) {
+                None => None,
+                Some(raw) => Some(days(keys::RETENTION_DAYS, raw)?),
+            },
+            purge_dry_run: boolean(keys::PURGE_DRY_RUN, get(keys::PURGE_DRY_RUN))?,
             route_scope: match get(keys::ROUTE_SCOPE) {
                 None => None,
                 Some(raw) => Some(crate::access::RouteScope::parse(raw).ok_or_else(|| {
@@ -217,6 +211,28 @@ impl Config {
     /// Bearer tokens accepted by the REST API (several allow rotation).
     pub fn api_tokens(&self) -> Result<&crate::access::ApiTokens, ConfigError> {
         self.credentials.api_tokens()
+    }
+}
+
+/// A number of days, 1 to [`MAX_DAYS`].
+fn days(key: &'static str, raw: &str) -> Result<chrono::Duration, ConfigError> {
+    match raw.parse::<i64>() {
+        Ok(days) if (1..=MAX_DAYS).contains(&days) => Ok(chrono::Duration::days(days)),
+        _ => Err(ConfigError::Malformed {
+            key,
+            reason: format!("expected days between 1 and {MAX_DAYS}"),
+        }),
+    }
+}
+
+/// `true` or `false`; unset is `false`.
+fn boolean(key: &'static str, raw: Option<&str>) -> Result<bool, ConfigError> {
+    match raw {
+        None => Ok(false),
+        Some(raw) => raw.parse().map_err(|_| ConfigError::Malformed {
+            key,
+            reason: "expected true or false".into(),
+        }),
     }
 }
 

@@ -22,3 +22,5 @@ pub const ACCESS_LOG_DAYS: &str = "ACCESS_LOG_DAYS";
 /// What a REST function's route requires of a token (`crate::access::RouteScope`); set per
 /// function in `template.yaml`.
 pub const ROUTE_SCOPE: &str = "ROUTE_SCOPE";
+pub const RETENTION_DAYS: &str = "RETENTION_DAYS";
+pub const PURGE_DRY_RUN: &str = "PURGE_DRY_RUN";

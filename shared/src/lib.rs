@@ -26,6 +26,7 @@ pub mod reconcile;
 pub mod request;
 pub mod response;
 pub mod rest;
+pub mod retention;
 pub mod runtime;
 pub mod secret;
 pub mod state;

@@ -209,6 +209,13 @@ impl EventAnswer for crate::reconcile::Report {
     }
 }
 
+impl EventAnswer for crate::retention::PurgeReport {
+    type Response = Self;
+    fn into_result(self) -> Result<Self, String> {
+        Ok(self)
+    }
+}
+
 /// Runs an event function (the SQS worker, the schedule, the migration): `handler` gets the
 /// event and the instant by which it must be done, taken from the invocation's own deadline.
 pub async fn run_event<S, E, Handler, Fut>(handler: Handler) -> Result<(), lambda_runtime::Error>

@@ -8,6 +8,7 @@
 //! | state-change webhook | [`ClosingState`] (queues every closed ticket) |
 //! | archive worker | [`WorkerState`] |
 //! | reconciliation | [`ReconcileState`] (queues every ticket it finds) |
+//! | retention purge | [`PurgeState`] |
 //!
 //! The queueing states are generic over the queue ([`JobQueue`]): deployed it is SQS, so those
 //! bootstraps link no local queue; `local-api` picks SQS or the database-backed queue.
@@ -28,6 +29,7 @@ use crate::files::FileStore;
 use crate::glassix::GlassixClient;
 use crate::queue::{JobQueue, SqsQueue};
 use crate::reconcile::Reconciler;
+use crate::retention::Purger;
 
 /// A state built from the configuration at a cold start.
 pub trait FromConfig: Sized + Send + Sync + 'static {
@@ -255,6 +257,39 @@ impl FromConfig for ReconcileState<SqsQueue> {
     async fn from_config(config: Config) -> Result<Self, AppError> {
         let queue = SqsQueue::from_config(&config).await?;
         Self::with_queue(&config, queue).await
+    }
+}
+
+/// State of the scheduled purge: the database and the archived files; no Glassix, no queue.
+pub struct PurgeState {
+    pub store: Store,
+    pub files: FileStore,
+    pub retention: Option<chrono::Duration>,
+    pub dry_run: bool,
+    pub access_log_retention: chrono::Duration,
+}
+
+impl PurgeState {
+    pub fn purger(&self) -> Purger<'_> {
+        Purger {
+            store: &self.store,
+            files: &self.files,
+            retention: self.retention,
+            dry_run: self.dry_run,
+            access_log_retention: self.access_log_retention,
+        }
+    }
+}
+
+impl FromConfig for PurgeState {
+    async fn from_config(config: Config) -> Result<Self, AppError> {
+        Ok(Self {
+            store: connect(&config).await?,
+            files: FileStore::from_config(&config).await,
+            retention: config.retention,
+            dry_run: config.purge_dry_run,
+            access_log_retention: config.access_log_retention,
+        })
     }
 }
 

@@ -425,6 +425,7 @@ test('a token that may not read the archive is told so, not shown an error', asy
   await tab.getByRole('heading', { name: 'This token cannot read the archive' }).waitFor();
   assert.equal(await tab.locator('#prefix').count(), 0, 'no client search');
   assert.equal(await tab.getByText('could not be shown').count(), 0);
+  assert.ok(!(await tab.locator('main').innerText()).split('\n').includes('null'), 'no stray "null"');
 
   // Its ticket's address shows the same message, not a 403.
   await tab.goto(`${BASE}/#/tickets/${TICKET_ID}`);
@@ -434,5 +435,138 @@ test('a token that may not read the archive is told so, not shown an error', asy
   await tab.getByRole('button', { name: 'Sign out' }).click();
   await tab.locator('#token').waitFor();
   assert.equal(await tab.locator('#who').isVisible(), false, 'the header forgets the token');
+  assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
+});
+
+// ---- legal holds: placed and lifted with `erase`, shown to every reader ------------------
+
+const TICKET_HOLD = 'Litigation hold: Cohen v. Shop, case 4412-24';
+const CLIENT_HOLD = 'Regulator inquiry R-77, every ticket of the client';
+
+/** What a hold banner says, fact by fact, as the reader sees it. */
+function holdFacts(banner) {
+  return banner.locator('.hold-facts > div').evaluateAll((rows) => Object.fromEntries(rows.map((row) =>
+    [row.querySelector('dt').textContent, row.querySelector('dd').textContent])));
+}
+
+let holder;
+
+test('with erase, a hold is placed on the ticket, read back after a reload, seen read-only, and lifted', async () => {
+  holder = await signedIn(TOKEN);
+  await holder.goto(`${BASE}/#/tickets/${TICKET_ID}`);
+  await holder.locator('.transcript > li').first().waitFor();
+  const section = holder.locator('.hold-section');
+  const banner = section.locator('.banner.hold');
+  assert.equal(await banner.count(), 0, 'not held yet');
+  assert.ok(!(await holder.locator('main').innerText()).split('\n').includes('null'), 'no stray "null"');
+
+  // An empty reason is refused by the form, visibly, and nothing is placed.
+  await holder.getByRole('button', { name: 'Place legal hold' }).click();
+  await holder.fill('#hold-reason', '   ');
+  await holder.getByRole('button', { name: 'Place the hold' }).click();
+  await section.locator('.hold-error', { hasText: 'Give a reason for the hold.' }).waitFor();
+  assert.equal((await rest('GET', `/tickets/${TICKET_ID}`)).body.legalHold, null);
+
+  // An end date in the past: the API's refusal is shown by the form, and the page stands.
+  await holder.fill('#hold-reason', TICKET_HOLD);
+  await holder.fill('#hold-until', '2020-01-31');
+  await holder.getByRole('button', { name: 'Place the hold' }).click();
+  await section.locator('.hold-error', { hasText: /future.*\(422\)/ }).waitFor();
+  assert.equal(await banner.count(), 0);
+
+  // Placed until the end of a day in the reader's zone.
+  await holder.fill('#hold-until', '2099-12-31');
+  await holder.getByRole('button', { name: 'Place the hold' }).click();
+  await section.getByText('Legal hold placed.').waitFor();
+  const stored = (await rest('GET', `/tickets/${TICKET_ID}`)).body.legalHold;
+  assert.equal(stored.reason, TICKET_HOLD);
+  assert.equal(stored.by, 'admin');
+  const placed = {
+    Reason: TICKET_HOLD, Since: localTime.format(new Date(stored.since)), Until: '31 Dec 2099, 23:59', 'Placed by': 'admin',
+  };
+  assert.equal(localTime.format(new Date(stored.until)), placed.Until);
+  assert.deepEqual(await holdFacts(banner), placed);
+  assert.match(await banner.textContent(), /^Legal hold on this ticket/);
+
+  // It came from the API: a reload shows it again.
+  await holder.reload();
+  await banner.waitFor();
+  assert.deepEqual(await holdFacts(banner), placed);
+  assert.equal(await holder.locator('.client-hold .banner').count(), 0, 'the client is not held');
+
+  // A read-only reader sees the hold on the client's ticket row and on the ticket, and cannot
+  // place or lift one.
+  const tab = await signedIn(READ_TOKEN);
+  await tab.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  const row = tab.locator('.tickets > li', { hasText: `Ticket ${TICKET_ID}` });
+  await row.locator('.badge.hold').waitFor();
+  assert.equal(await row.locator('.badge.hold').textContent(), 'Legal hold');
+  assert.equal(await row.locator('.hold-reason').textContent(), TICKET_HOLD);
+  assert.match(await row.locator('.hold-mark').getAttribute('title'), /Litigation hold.*since .*until 31 Dec 2099.*admin/);
+  assert.equal(await tab.locator('.tickets > li', { hasText: `Ticket ${TICKET_ID + 1}` }).locator('.badge.hold').count(), 0);
+  assert.equal(await tab.locator('.hold-section .banner').count(), 0, 'the client itself is not held');
+  await row.locator('a').click();
+  await tab.locator('.hold-section .banner.hold').waitFor();
+  assert.deepEqual(await holdFacts(tab.locator('.hold-section .banner.hold')), placed);
+  assert.equal(await tab.getByRole('button', { name: /hold/i }).count(), 0, 'no place or lift button');
+  assert.equal(await tab.locator('.hold-controls, .hold-form').count(), 0);
+  await tab.close();
+
+  // Lifted, once confirmed: the banner goes, and the API agrees.
+  await holder.getByRole('button', { name: 'Lift legal hold' }).click();
+  await holder.getByRole('button', { name: 'Yes, lift the hold' }).click();
+  await section.getByText('Legal hold lifted.').waitFor();
+  assert.equal(await banner.count(), 0);
+  assert.equal((await rest('GET', `/tickets/${TICKET_ID}`)).body.legalHold, null);
+  await holder.getByRole('button', { name: 'Place legal hold' }).waitFor();
+});
+
+test('with erase, a hold is placed on the client: its screen, its row and its ticket show it; then lifted', async () => {
+  await holder.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  await holder.locator('.tickets').waitFor();
+  const section = holder.locator('.hold-section');
+  const banner = section.locator('.banner.hold');
+  assert.equal(await banner.count(), 0, 'not held yet');
+
+  await holder.getByRole('button', { name: 'Place legal hold' }).click();
+  await holder.fill('#hold-reason', CLIENT_HOLD);
+  await holder.getByRole('button', { name: 'Place the hold' }).click();
+  await section.getByText('Legal hold placed.').waitFor();
+  const stored = (await rest('GET', `/clients/${CLIENT_ID}`)).body.legalHold;
+  assert.equal(stored.reason, CLIENT_HOLD);
+  assert.equal(stored.until, null);
+  assert.deepEqual(await holdFacts(banner), {
+    Reason: CLIENT_HOLD, Since: localTime.format(new Date(stored.since)), Until: 'lifted by hand', 'Placed by': 'admin',
+  });
+  assert.match(await banner.textContent(), /^Legal hold on this client and all its tickets/);
+
+  // The client list marks the held client's row, not its neighbour's.
+  await holder.goto(`${BASE}/#/clients?prefix=9725498`);
+  const row = holder.locator('.clients li', { hasText: CLIENT_ID });
+  await row.locator('.badge.hold').waitFor();
+  assert.equal(await row.locator('.hold-reason').textContent(), CLIENT_HOLD);
+  assert.equal(await holder.locator('.clients li', { hasText: '972549800000' }).locator('.badge.hold').count(), 0);
+
+  // The ticket's screen tells that its client is held (the ticket has no hold of its own).
+  await holder.goto(`${BASE}/#/tickets/${TICKET_ID}`);
+  const clientBanner = holder.locator('.client-hold .banner.hold');
+  await clientBanner.waitFor();
+  assert.equal((await holdFacts(clientBanner)).Reason, CLIENT_HOLD);
+  assert.match(await clientBanner.textContent(), /on its client Dana Cohen, which holds this ticket too/);
+  assert.equal(await holder.locator('.hold-section .banner.hold').count(), 0);
+
+  // Lifted on the client's screen: gone there and from the list.
+  await holder.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  await holder.locator('.tickets').waitFor();
+  await banner.waitFor();
+  await holder.getByRole('button', { name: 'Lift legal hold' }).click();
+  await holder.getByRole('button', { name: 'Yes, lift the hold' }).click();
+  await section.getByText('Legal hold lifted.').waitFor();
+  assert.equal(await banner.count(), 0);
+  assert.equal((await rest('GET', `/clients/${CLIENT_ID}`)).body.legalHold, null);
+  await holder.goto(`${BASE}/#/clients?prefix=9725498`);
+  await holder.locator('.clients li', { hasText: CLIENT_ID }).waitFor();
+  assert.equal(await holder.locator('.clients .badge.hold').count(), 0);
+  await holder.close();
   assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
 });

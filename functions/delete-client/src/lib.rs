@@ -1,7 +1,9 @@
 //! `DELETE /clients/{identifier}` → 204; the client's tickets are deleted too, and their
-//! archived files erased first (a retry after a failure half-way finishes the erasure).
+//! archived files erased first (a retry after a failure half-way finishes the erasure). A
+//! client held, or with a ticket held, by a legal hold is 409 `legal_hold`, nothing erased.
 
 use lambda_http::Request;
+use shared::api::holds::refuse_if_held;
 use shared::error::AppError;
 use shared::files::FileStore;
 use shared::request::path_param;
@@ -14,9 +16,13 @@ pub const HANDLER: RestHandler<FileStore> =
 
 async fn delete_client(state: &ApiState<FileStore>, request: &Request) -> RestResult {
     let identifier = path_param(request, "identifier")?;
-    if state.store.get_client(&identifier).await?.is_none() {
-        return Err(AppError::not_found("client"));
-    }
+    let client = state
+        .store
+        .get_client(&identifier)
+        .await?
+        .ok_or_else(|| AppError::not_found("client"))?;
+    let now = shared::db::bson::DateTime::now();
+    refuse_if_held(state.store.client_held_by(&client, now).await?)?;
     for ticket_id in state.store.client_ticket_ids(&identifier).await? {
         state.erase_ticket_files(ticket_id).await?;
     }

@@ -1,9 +1,11 @@
 //! `DELETE /tickets/{ticketId}` → 204; the ticket is removed from its client, and its
 //! archived files are erased. Files go first: a retry after a failure half-way still finds
-//! the ticket and finishes the erasure.
+//! the ticket and finishes the erasure. A ticket a legal hold holds (its own, or its
+//! client's) is 409 `legal_hold`, and nothing is erased.
 
 use lambda_http::Request;
 use shared::access::Concerning;
+use shared::api::holds::refuse_if_held;
 use shared::api::parse_ticket_id;
 use shared::error::AppError;
 use shared::files::FileStore;
@@ -22,6 +24,8 @@ async fn delete_ticket(state: &ApiState<FileStore>, request: &Request) -> RestRe
         .get_ticket(ticket_id)
         .await?
         .ok_or_else(|| AppError::not_found("ticket"))?;
+    let now = shared::db::bson::DateTime::now();
+    refuse_if_held(state.store.ticket_held_by(&ticket, now).await?)?;
     state.erase_ticket_files(ticket_id).await?;
     if !state.store.delete_ticket(ticket_id).await? {
         return Err(AppError::not_found("ticket"));

@@ -28,7 +28,7 @@ pub enum Handler {
 }
 
 /// Every deployed binary and its handler.
-pub const HANDLERS: [(&str, Handler); 17] = [
+pub const HANDLERS: [(&str, Handler); 21] = [
     (
         "webhook-new-ticket",
         Handler::NewTicket(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
@@ -69,6 +69,16 @@ pub const HANDLERS: [(&str, Handler); 17] = [
     ),
     ("get-me", Handler::Rest(get_me::HANDLER)),
     ("list-access-log", Handler::Rest(list_access_log::HANDLER)),
+    (
+        "place-ticket-hold",
+        Handler::Rest(place_ticket_hold::HANDLER),
+    ),
+    ("lift-ticket-hold", Handler::Rest(lift_ticket_hold::HANDLER)),
+    (
+        "place-client-hold",
+        Handler::Rest(place_client_hold::HANDLER),
+    ),
+    ("lift-client-hold", Handler::Rest(lift_client_hold::HANDLER)),
     ("viewer", Handler::Viewer(viewer::handle)),
 ];
 

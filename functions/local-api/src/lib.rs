@@ -16,7 +16,7 @@ use shared::error::AppError;
 use shared::files::FileStore;
 use shared::queue::poller;
 use shared::state::{
-    ApiState, ClosingState, FromConfig, NewTicketState, ReconcileState, WorkerState,
+    ApiState, ClosingState, FromConfig, NewTicketState, PurgeState, ReconcileState, WorkerState,
 };
 
 pub use queue::AnyQueue;
@@ -115,6 +115,22 @@ pub async fn reconcile_once(config: Config) -> Result<(), Box<dyn std::error::Er
             "archiveJobs": {"run": worked.handled, "failed": worked.failed},
         }))?
     );
+    Ok(())
+}
+
+/// One retention purge pass, as the schedule runs it (at most 15 minutes, the function's
+/// timeout); prints its report as JSON.
+pub async fn purge_once(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let state = PurgeState::from_config(config).await.map_err(describe)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(900);
+    let report = state
+        .purger()
+        .run_and_report(chrono::Utc::now(), deadline)
+        .await;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.stopped == "failed" {
+        return Err("the purge run failed; it resumes from its checkpoint next time".into());
+    }
     Ok(())
 }
 

@@ -24,6 +24,9 @@ enum Command {
     /// Run one reconciliation pass against the configured Glassix, then the archive jobs it
     /// queued; print its report
     Reconcile,
+    /// Run one retention purge pass (RETENTION_DAYS, PURGE_DRY_RUN), as the schedule runs it;
+    /// print its report
+    Purge,
     /// List the archive jobs that gave up (the local queue's dead-letter list)
     DeadLetters,
     /// Send the archive jobs that gave up back to the archive queue, once their cause is
@@ -53,6 +56,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,
         Command::Reconcile => local_api::reconcile_once(config).await,
+        Command::Purge => local_api::purge_once(config).await,
         Command::DeadLetters => local_api::dead_letters(config).await,
         Command::Redrive { dead_letter_queue } => {
             local_api::redrive(config, dead_letter_queue).await

@@ -2,6 +2,7 @@
 //! scope, and the access log records reads, changes and refusals, over real HTTP and a real
 //! database.
 
+mod caller;
 mod common;
 
 use local_api::handlers::States;
@@ -40,9 +41,8 @@ fn api_tokens() -> String {
 }
 
 struct Api {
-    base: String,
     store: shared::db::Store,
-    http: reqwest::Client,
+    caller: caller::Caller,
 }
 
 impl Api {
@@ -59,9 +59,8 @@ impl Api {
         })
         .await;
         Self {
-            base,
             store,
-            http: testing::http_client(),
+            caller: caller::Caller::new(base),
         }
     }
 
@@ -72,18 +71,7 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {token}"))
-            .header("user-agent", "access-test/1.0");
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the request is answered");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        self.caller.send(token, method, path, body).await
     }
 
     async fn get(&self, token: &str, path: &str) -> (u16, Value) {
@@ -104,6 +92,9 @@ fn request_for(method: &str, path: &str) -> (String, Option<Value>) {
         ("PATCH", "/clients/{identifier}") => Some(json!({"name": "Dana Cohen"})),
         ("POST", "/clients/{identifier}/tickets") => Some(ticket_body(TICKET + 1)),
         ("PATCH", "/tickets/{ticketId}") => Some(json!({"tags": ["vip"]})),
+        ("PUT", "/tickets/{ticketId}/legal-hold" | "/clients/{identifier}/legal-hold") => {
+            Some(json!({"reason": "Dispute 2026-117"}))
+        }
         _ => None,
     };
     (concrete, body)
@@ -157,7 +148,7 @@ async fn every_route_refuses_a_token_without_its_scope_changes_nothing_and_logs_
         );
         refused += 1;
     }
-    assert_eq!(refused, 13, "every scoped route was tried");
+    assert_eq!(refused, 17, "every scoped route was tried");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
 /// In the order a person would try them, so that each finds what the one before made.
-const ORDER: [(&str, u16); 17] = [
+const ORDER: [(&str, u16); 21] = [
     ("viewer", 200),
     ("create-client", 201),
     ("get-client", 200),
@@ -27,7 +27,11 @@ const ORDER: [(&str, u16); 17] = [
     ("get-ticket", 200),
     ("list-ticket-transactions", 200),
     ("update-ticket", 200),
+    ("place-ticket-hold", 200),
+    ("lift-ticket-hold", 200),
     ("delete-ticket", 204),
+    ("place-client-hold", 200),
+    ("lift-client-hold", 200),
     ("delete-client", 204),
     ("webhook-new-ticket", 200),
     ("webhook-ticket-state-change", 200),
@@ -65,7 +69,7 @@ async fn glassix_answering_everything() -> GlassixStub {
 async fn every_event_file_runs_through_its_handler() {
     let events_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let files: usize = std::fs::read_dir(&events_dir).expect("events/").count();
-    assert_eq!(files, ORDER.len() + 3, "one event per function");
+    assert_eq!(files, ORDER.len() + 4, "one event per function");
 
     let stub = glassix_answering_everything().await;
     let store = testing::store().await;
@@ -141,6 +145,21 @@ async fn every_event_file_runs_through_its_handler() {
     let run_until = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let report = reconcile_closed_tickets::handle(&reconcile, event, run_until).await;
     assert_eq!(report.stopped, "caught up");
+
+    // The purge's schedule: retention is off here, so it only prunes the access log.
+    let text =
+        std::fs::read_to_string(events_dir.join("purge-expired-tickets.json")).expect("event file");
+    let event: serde_json::Value = serde_json::from_str(&text).expect("an EventBridge event");
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    let purge = shared::state::PurgeState {
+        store: states.api.store.clone(),
+        files: worker.files.clone(),
+        retention: None,
+        dry_run: false,
+        access_log_retention: chrono::Duration::days(730),
+    };
+    let report = purge_expired_tickets::handle(&purge, event, run_until).await;
+    assert_eq!(report.stopped, "retention off");
 
     // The deploy's custom resource event: the migration on the same database, told to a
     // local stand-in for the pre-signed response URL.

@@ -49,6 +49,13 @@ function h(tag, attributes, ...children) {
   return element;
 }
 
+/** Replaces `element`'s children; `null` and `false` are left out, as `h()` does (the DOM's
+ * own `replaceChildren` would write them as text). */
+function fill(element, ...children) {
+  element.replaceChildren(...children.flat().filter((child) => child != null && child !== false)
+    .map((child) => (child instanceof Node ? child : String(child))));
+}
+
 const enc = encodeURIComponent;
 const token = () => sessionStorage.getItem(TOKEN_KEY);
 const formatDate = (iso) => (iso ? dateTime.format(new Date(iso)) : '—');
@@ -66,14 +73,19 @@ function size(bytes) {
 
 let signInMessage = '';
 
-/** A JSON answer of the API (or the raw response); a 401 signs the reader out. */
-async function api(path, { raw = false } = {}) {
+/** A JSON answer of the API (or the raw response); a 401 signs the reader out. `body`, when
+ * given, is sent as JSON (with `method`, PUT say). */
+async function api(path, { raw = false, method = 'GET', body } = {}) {
   const bearer = token();
   if (!bearer) throw new SignedOut();
+  const headers = { Authorization: `Bearer ${bearer}`, Accept: raw ? '*/*' : 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
     response = await fetch(path, {
-      headers: { Authorization: `Bearer ${bearer}`, Accept: raw ? '*/*' : 'application/json' },
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
     });
@@ -147,7 +159,7 @@ function showWho() {
     who.replaceChildren();
     return;
   }
-  who.replaceChildren(
+  fill(who,
     h('span', { class: 'visually-hidden' }, 'Signed in with the token '),
     h('span', { class: 'token-name', dir: 'auto' }, identity.name),
     identity.scopes.length
@@ -196,7 +208,7 @@ async function render() {
     return;
   }
   main.setAttribute('aria-busy', 'true');
-  main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+  fill(main, h('p', { class: 'loading' }, 'Loading…'));
   try {
     await loadIdentity();
     if (!current(gen)) return;
@@ -207,7 +219,7 @@ async function render() {
     else await showClients(target.prefix, gen);
   } catch (error) {
     if (error instanceof SignedOut || !current(gen)) return;
-    main.replaceChildren(
+    fill(main,
       h('h1', { tabindex: -1 }, 'This page could not be shown'),
       h('p', { class: 'error', role: 'alert' }, error.message),
       h('p', {}, h('a', { href: '#/' }, 'Back to the clients')),
@@ -225,7 +237,7 @@ function focusHeading() {
 }
 
 function setCrumbs(...items) {
-  crumbs.replaceChildren(
+  fill(crumbs,
     h('ol', {}, items.map(([label, href]) =>
       h('li', {}, href ? h('a', { href, dir: 'auto' }, label) : h('span', { 'aria-current': 'page', dir: 'auto' }, label)))),
   );
@@ -277,14 +289,14 @@ function showSignIn() {
     'Paste one of the API tokens. It stays in this browser tab only and is sent with each request to the archive.'),
   button,
   message);
-  main.replaceChildren(form);
+  fill(main, form);
   input.focus();
 }
 
 /** A token without `read` (an auditor's, say) is valid but sees no archived data here. */
 function showCannotRead() {
   setCrumbs(['No access to the archive']);
-  main.replaceChildren(
+  fill(main,
     h('h1', { tabindex: -1 }, 'This token cannot read the archive'),
     h('p', {}, 'The token ', h('strong', { dir: 'auto' }, identity.name), ' is valid, but it may not read clients, tickets or their files (it has no ',
       h('code', {}, 'read'), ' scope). Sign out and sign in with a token that may read the archive.'),
@@ -327,7 +339,7 @@ async function showClients(prefix, gen) {
       page = await api(`/clients?${query}`);
     } catch (error) {
       if (error instanceof SignedOut || !current(gen) || mine !== loads) return;
-      results.replaceChildren(h('p', { class: 'error', role: 'alert' }, error.message));
+      fill(results, h('p', { class: 'error', role: 'alert' }, error.message));
       results.removeAttribute('aria-busy');
       return;
     }
@@ -338,13 +350,14 @@ async function showClients(prefix, gen) {
         h('a', { class: 'row', href: `#/clients/${enc(client.identifier)}` },
           h('span', { class: 'identifier', dir: 'ltr' }, client.identifier),
           h('span', { class: 'name', dir: 'auto' }, client.name || 'no name'),
-          h('span', { class: 'count' }, plural(client.tickets.length, 'ticket'))))))
+          h('span', { class: 'count' }, plural(client.tickets.length, 'ticket')),
+          holdBadge(client.legalHold)))))
       : h('p', { class: 'empty' }, wanted ? `No client identifier starts with “${wanted}”.` : 'No clients yet.');
     const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of clients' },
       cursors.length ? h('button', { type: 'button', onclick: () => load(wanted, cursors.slice(0, -1)) }, '← Previous page') : null,
       h('span', { class: 'page-number' }, `Page ${cursors.length + 1}`),
       page.next ? h('button', { type: 'button', onclick: () => load(wanted, [...cursors, page.next]) }, 'Next page →') : null);
-    results.replaceChildren(
+    fill(results,
       h('p', { class: 'summary', role: 'status' }, page.items.length
         ? `${plural(page.items.length, 'client')} on this page${wanted ? ` starting with “${wanted}”` : ''}.`
         : ''),
@@ -353,7 +366,7 @@ async function showClients(prefix, gen) {
     );
   }
 
-  main.replaceChildren(
+  fill(main,
     h('h1', { tabindex: -1 }, 'Clients'),
     h('form', {
       class: 'search',
@@ -389,8 +402,14 @@ async function showClient(identifier, gen) {
   // The API lists tickets by id; people look for the newest first.
   tickets.sort((a, b) => Date.parse(b.ticketOpeningDate) - Date.parse(a.ticketOpeningDate)
     || b.ticketId - a.ticketId);
-  main.replaceChildren(
+  fill(main,
     h('h1', { tabindex: -1 }, h('span', { dir: 'auto' }, client.name || client.identifier)),
+    holdSection({
+      path: base,
+      hold: client.legalHold,
+      what: 'on this client and all its tickets: none of them can be erased while held.',
+      lifted: 'The client and its tickets can be erased again (a ticket held on its own stays held).',
+    }, gen),
     h('dl', { class: 'facts' },
       fact('Identifier', h('span', { dir: 'ltr' }, client.identifier)),
       fact('Tickets', String(tickets.length)),
@@ -503,7 +522,171 @@ function ticketRow(ticket) {
         ticket.closedAt ? ['Closed ', time(ticket.closedAt)] : 'not closed'),
       h('span', { class: 'count' }, plural(ticket.transactionCount, 'transaction')),
       ticket.scrambledAt ? h('span', { class: 'badge scrambled' }, 'Scrambled in Glassix') : null,
+      holdBadge(ticket.legalHold),
       tags(ticket.tags)));
+}
+
+// ---- legal holds ------------------------------------------------------------------------
+
+const holdSummary = (hold) => `${hold.reason} — since ${formatDate(hold.since)}`
+  + `${hold.until ? `, until ${formatDate(hold.until)}` : ''}, placed by ${hold.by}`;
+
+/** A list row's mark of a hold (`legalHold` of a client or ticket view; none when null): the
+ * words, the reason cut to the row, and the whole hold as the title. */
+function holdBadge(hold) {
+  if (!hold) return null;
+  return h('span', { class: 'hold-mark', title: holdSummary(hold) },
+    h('span', { class: 'badge hold' }, 'Legal hold'),
+    ' ',
+    h('span', { class: 'hold-reason', dir: 'auto' }, hold.reason));
+}
+
+/** A hold in full, as text: `what` it holds, the reason, since, until, and by which token. */
+function holdBanner(hold, ...what) {
+  return h('div', { class: 'banner hold', role: 'note' },
+    h('p', {}, h('strong', { class: 'badge hold' }, 'Legal hold'), ' ', ...what),
+    h('dl', { class: 'hold-facts' },
+      fact('Reason', h('span', { class: 'hold-reason', dir: 'auto' }, hold.reason)),
+      fact('Since', time(hold.since)),
+      fact('Until', hold.until ? time(hold.until) : 'lifted by hand'),
+      fact('Placed by', h('span', { class: 'token-name', dir: 'auto' }, hold.by))));
+}
+
+/** A ticket's or client's own hold on its screen (`target.path` is its API path), and for a
+ * token with `erase`: place it, change it, lift it. The API's answer redraws the section. */
+function holdSection(target, gen) {
+  const shown = h('div', {});
+  // Outside what is redrawn, so that "placed" and "lifted" are announced.
+  const status = h('p', { class: 'hold-status', role: 'status' });
+  const section = h('section', { class: 'hold-section', 'aria-label': 'Legal hold' },
+    shown, can('erase') ? status : null);
+  const draw = (hold, said, focus) => {
+    fill(shown,
+      hold ? holdBanner(hold, target.what) : null,
+      can('erase') ? holdControls(target, hold, status, gen, draw) : null);
+    status.textContent = said;
+    if (focus) section.querySelector('.hold-controls button')?.focus();
+  };
+  draw(target.hold || null, '', false);
+  return section;
+}
+
+function holdControls(target, hold, status, gen, draw) {
+  const message = h('p', { id: 'hold-error', class: 'error hold-error', role: 'alert' });
+  const reason = h('input', {
+    id: 'hold-reason', name: 'reason', type: 'text', maxlength: 500, autocomplete: 'off', dir: 'auto',
+    value: hold ? hold.reason : '', 'aria-describedby': 'hold-error',
+  });
+  const until = h('input', {
+    id: 'hold-until', name: 'until', type: 'date', 'aria-describedby': 'hold-until-help',
+    min: localDay(new Date().toISOString()),
+    value: hold && hold.until ? localDay(hold.until) : '',
+  });
+  const submit = h('button', { type: 'submit' }, hold ? 'Save the hold' : 'Place the hold');
+  const toggle = h('button', { type: 'button', class: 'quiet', 'aria-expanded': 'false' },
+    hold ? 'Change the hold' : 'Place legal hold');
+  const form = h('form', { class: 'hold-form card', novalidate: true, hidden: true },
+    h('label', { for: 'hold-reason' }, 'Reason (required)'),
+    reason,
+    h('label', { for: 'hold-until' }, 'Until (optional)'),
+    until,
+    h('p', { id: 'hold-until-help', class: 'hint' },
+      `The hold ends when that day ends in your time zone (${timeZone}). Leave it empty to hold until someone lifts it.`),
+    h('div', { class: 'inline-buttons' },
+      submit,
+      h('button', { type: 'button', class: 'quiet', onclick: () => open(false) }, 'Cancel')));
+  const open = (yes) => {
+    form.hidden = !yes;
+    toggle.setAttribute('aria-expanded', String(yes));
+    message.textContent = '';
+    status.textContent = '';
+    if (yes) {
+      confirm.hidden = true;
+      reason.focus();
+    }
+  };
+  toggle.addEventListener('click', () => open(form.hidden));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { reason: reason.value.trim() };
+    if (!body.reason) {
+      message.textContent = 'Give a reason for the hold.';
+      reason.focus();
+      return;
+    }
+    if (until.value) {
+      const end = new Date(`${until.value}T23:59:59.999`); // the end of that day, here
+      if (Number.isNaN(end.getTime())) {
+        message.textContent = 'The end date is not a date.';
+        until.focus();
+        return;
+      }
+      body.until = end.toISOString();
+    }
+    await send(submit, 'PUT', body, hold ? 'The legal hold was changed.' : 'Legal hold placed.');
+  });
+
+  const yes = h('button', { type: 'button', class: 'danger' }, 'Yes, lift the hold');
+  const confirm = h('div', { class: 'hold-confirm', hidden: true },
+    h('p', {}, `Lift this legal hold? ${target.lifted}`),
+    h('div', { class: 'inline-buttons' }, yes,
+      h('button', { type: 'button', class: 'quiet', onclick: () => { confirm.hidden = true; } }, 'Keep it')));
+  yes.addEventListener('click', () => send(yes, 'DELETE', undefined, 'Legal hold lifted.'));
+  const lift = hold
+    ? h('button', {
+      type: 'button', class: 'quiet', onclick: () => {
+        open(false);
+        confirm.hidden = false;
+        yes.focus();
+      },
+    }, 'Lift legal hold')
+    : null;
+
+  async function send(button, method, body, done) {
+    button.disabled = true;
+    message.textContent = '';
+    status.textContent = method === 'DELETE' ? 'Lifting the hold…' : 'Saving the hold…';
+    try {
+      const answer = await api(`${target.path}/legal-hold`, { method, body });
+      if (!current(gen)) return;
+      draw(answer.legalHold || null, done, true);
+    } catch (error) {
+      if (error instanceof SignedOut || !current(gen)) return;
+      status.textContent = '';
+      message.textContent = `The hold was not ${method === 'DELETE' ? 'lifted' : 'saved'}: ${error.message}`;
+      button.disabled = false;
+    }
+  }
+
+  return h('div', { class: 'hold-controls' },
+    h('div', { class: 'inline-buttons' }, toggle, lift),
+    confirm,
+    form,
+    message);
+}
+
+/** `YYYY-MM-DD` of an instant in the reader's zone (what a date input holds). */
+function localDay(iso) {
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** On a ticket's screen, the hold of its client (which holds the ticket too), if any; the
+ * screen stands without it when the client cannot be read. */
+async function showClientHold(ticket, into, gen) {
+  let client;
+  try {
+    client = await api(`/clients/${enc(ticket.clientIdentifier)}`);
+  } catch {
+    return;
+  }
+  if (!current(gen) || !client || !client.legalHold) return;
+  fill(into, holdBanner(client.legalHold, 'on its client ',
+    h('a', { href: `#/clients/${enc(ticket.clientIdentifier)}`, dir: 'auto' }, client.name || client.identifier),
+    ', which holds this ticket too',
+    can('erase') ? ' (placed and lifted on the client’s screen).' : '.'));
 }
 
 // ---- one ticket ------------------------------------------------------------------------
@@ -534,6 +717,7 @@ async function showTicket(id, gen) {
   const path = `/tickets/${enc(id)}`;
   const ticket = await api(path);
   if (!current(gen)) return;
+  const clientHold = h('div', { class: 'client-hold' });
   setCrumbs(['Clients', '#/'],
     [ticket.clientName || ticket.clientIdentifier, `#/clients/${enc(ticket.clientIdentifier)}`],
     [`Ticket ${ticket.ticketId}`]);
@@ -625,9 +809,16 @@ async function showTicket(id, gen) {
     window.print();
   }));
 
-  main.replaceChildren(
+  fill(main,
     h('article', { class: 'ticket-view' },
       h('h1', { tabindex: -1 }, `Ticket ${ticket.ticketId}`),
+      holdSection({
+        path,
+        hold: ticket.legalHold,
+        what: 'on this ticket: it cannot be erased while held.',
+        lifted: 'This ticket can be erased again, unless a hold on its client holds it.',
+      }, gen),
+      clientHold,
       scrambleBanner(ticket),
       h('dl', { class: 'facts' },
         fact('Client', h('a', { href: `#/clients/${enc(ticket.clientIdentifier)}`, dir: 'auto' },
@@ -656,6 +847,7 @@ async function showTicket(id, gen) {
   cleanups.push(() => scrolled.disconnect());
   focusHeading();
   if (log) log.load();
+  showClientHold(ticket, clientHold, gen);
 }
 
 function transactionItem(transaction, images, gen) {

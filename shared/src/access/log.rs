@@ -131,33 +131,45 @@ impl AccessEntry {
         concerning: Concerning,
         retention: chrono::Duration,
     ) -> Self {
-        let at = Utc::now();
         let context = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(context)) => Some(context),
             _ => None,
         };
-        let user_agent = context
+        let route = context
+            .and_then(|c| c.route_key.clone())
+            .unwrap_or_else(|| format!("{} (route unknown)", request.method()));
+        let mut record = AccessRecord::of(token, &route, request.method().as_str(), concerning);
+        record.status = i32::from(status);
+        record.request_id = context.and_then(|c| c.request_id.clone());
+        record.source_ip = context.and_then(|c| c.http.source_ip.clone());
+        record.user_agent = context
             .and_then(|c| c.http.user_agent.as_deref())
             .or_else(|| crate::request::header(request, "user-agent"))
             .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+        Self::now(record, retention)
+    }
+
+    /// The entry of something a scheduled job did (no request, no caller's address).
+    pub fn by_job(
+        token: &str,
+        route: &str,
+        method: &str,
+        concerning: Concerning,
+        retention: chrono::Duration,
+    ) -> Self {
+        Self::now(
+            AccessRecord::of(token, route, method, concerning),
+            retention,
+        )
+    }
+
+    fn now(record: AccessRecord, retention: chrono::Duration) -> Self {
+        let at = Utc::now();
         Self {
             id: ObjectId::new(),
             at: to_bson(at),
             expires_at: to_bson(at + retention),
-            record: AccessRecord {
-                token: token.to_owned(),
-                route: context
-                    .and_then(|c| c.route_key.clone())
-                    .unwrap_or_else(|| format!("{} (route unknown)", request.method())),
-                method: request.method().to_string(),
-                status: i32::from(status),
-                client_identifier: concerning.client_identifier,
-                ticket_id: concerning.ticket_id,
-                items: concerning.items.map(|n| n as i64),
-                request_id: context.and_then(|c| c.request_id.clone()),
-                source_ip: context.and_then(|c| c.http.source_ip.clone()),
-                user_agent,
-            },
+            record,
         }
     }
 
@@ -165,6 +177,25 @@ impl AccessEntry {
         AccessKey {
             at_millis: self.at.timestamp_millis(),
             id: self.id,
+        }
+    }
+}
+
+impl AccessRecord {
+    /// What `token` did on `route`, answered 200 unless set otherwise, with nothing of a
+    /// caller's request.
+    fn of(token: &str, route: &str, method: &str, concerning: Concerning) -> Self {
+        Self {
+            token: token.to_owned(),
+            route: route.to_owned(),
+            method: method.to_owned(),
+            status: 200,
+            client_identifier: concerning.client_identifier,
+            ticket_id: concerning.ticket_id,
+            items: concerning.items.map(|n| n as i64),
+            request_id: None,
+            source_ip: None,
+            user_agent: None,
         }
     }
 }

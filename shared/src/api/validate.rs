@@ -33,7 +33,7 @@ pub fn validate_identifier(identifier: &str) -> Result<(), AppError> {
 
 /// Non-empty, bounded, no control characters, no leading or trailing space, and nothing that
 /// looks like a MongoDB operator.
-fn text_rule(field: &str, value: &str, max_chars: usize) -> Result<(), AppError> {
+pub(super) fn text_rule(field: &str, value: &str, max_chars: usize) -> Result<(), AppError> {
     if value.is_empty() {
         return Err(invalid(format!("{field} must not be empty")));
     }

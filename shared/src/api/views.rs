@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::holds::HoldView;
 use super::requests::TransactionBody;
 use crate::dates::to_chrono;
 use crate::db::{ClientDoc, TicketDoc, TransactionDoc};
@@ -14,6 +15,7 @@ pub struct ClientView {
     pub identifier: String,
     pub name: Option<String>,
     pub tickets: Vec<i64>,
+    pub legal_hold: Option<HoldView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -24,6 +26,7 @@ impl From<ClientDoc> for ClientView {
             identifier: client.identifier,
             name: client.name,
             tickets: client.tickets,
+            legal_hold: HoldView::active(&client.legal_hold),
             created_at: to_chrono(client.created_at),
             updated_at: to_chrono(client.updated_at),
         }
@@ -50,6 +53,8 @@ pub struct TicketView {
     pub tags: Vec<String>,
     pub archived_at: Option<DateTime<Utc>>,
     pub scrambled_at: Option<DateTime<Utc>>,
+    /// The ticket's own hold (a client's hold is on the client's view).
+    pub legal_hold: Option<HoldView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -78,6 +83,7 @@ impl TicketView {
             tags: ticket.tags,
             archived_at: ticket.archived_at.map(to_chrono),
             scrambled_at: ticket.scrambled_at.map(to_chrono),
+            legal_hold: HoldView::active(&ticket.legal_hold),
             created_at: to_chrono(ticket.created_at),
             updated_at: to_chrono(ticket.updated_at),
         }

@@ -21,6 +21,7 @@ impl Store {
             identifier: new.identifier,
             name: new.name,
             tickets: Vec::new(),
+            legal_hold: None,
             created_at: now,
             updated_at: now,
         };

@@ -21,6 +21,9 @@ pub struct ClientDoc {
     /// Ids of this client's tickets, each once.
     #[serde(default)]
     pub tickets: Vec<i64>,
+    /// Holds every ticket of the client, present and future, while active.
+    #[serde(default)]
+    pub legal_hold: Option<LegalHold>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }
@@ -51,8 +54,35 @@ pub struct TicketDoc {
     /// Set once Glassix confirmed the scramble of its copy.
     #[serde(default)]
     pub scrambled_at: Option<DateTime>,
+    #[serde(default)]
+    pub legal_hold: Option<LegalHold>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
+}
+
+/// A legal hold: while active, nothing deletes what it holds (no route, no purge).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegalHold {
+    pub reason: String,
+    pub since: DateTime,
+    /// When it stops holding; `None`: until lifted.
+    #[serde(default)]
+    pub until: Option<DateTime>,
+    /// The name of the token that placed it.
+    pub by: String,
+}
+
+impl LegalHold {
+    /// Whether it holds at `now`: a hold past its `until` no longer does.
+    pub fn is_active(&self, now: DateTime) -> bool {
+        self.until.is_none_or(|until| until > now)
+    }
+}
+
+/// The hold of `document` if it holds at `now`.
+pub fn active_hold(hold: &Option<LegalHold>, now: DateTime) -> Option<&LegalHold> {
+    hold.as_ref().filter(|hold| hold.is_active(now))
 }
 
 /// A transaction as stored: one document per transaction, unique by ticket and id.

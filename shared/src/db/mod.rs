@@ -5,8 +5,10 @@ mod access_log;
 pub mod checkpoints;
 mod clients;
 pub mod documents;
+mod holds;
 pub mod ledger;
 mod locks;
+mod retention;
 mod tickets;
 mod transactions;
 
@@ -19,8 +21,10 @@ use tokio::sync::OnceCell;
 
 pub use clients::NewClient;
 pub use documents::{
-    Attachment, ClientDoc, StoredAttachment, TicketDoc, TransactionDoc, TransactionRecord,
+    Attachment, ClientDoc, LegalHold, StoredAttachment, TicketDoc, TransactionDoc,
+    TransactionRecord, active_hold,
 };
+pub use holds::HeldBy;
 pub use locks::TicketLock;
 pub use mongodb::bson;
 pub use tickets::{ArchiveWrite, ClientHistory, TicketContent, TicketPatch};

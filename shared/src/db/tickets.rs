@@ -72,6 +72,7 @@ impl Store {
             tags: content.tags,
             archived_at: None,
             scrambled_at: None,
+            legal_hold: None,
             created_at: now,
             updated_at: now,
         };

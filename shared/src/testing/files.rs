@@ -17,7 +17,12 @@ pub async fn s3_client() -> aws_sdk_s3::Client {
 
 /// A store on S3 at `endpoint` (e.g. a server that never answers).
 pub fn s3_store_at(endpoint: &str) -> FileStore {
-    FileStore::s3(s3_client_at(endpoint), "files")
+    s3_store_in(endpoint, "files")
+}
+
+/// A store on `bucket` of S3 at `endpoint` (e.g. a relay to moto that slows every answer).
+pub fn s3_store_in(endpoint: &str, bucket: &str) -> FileStore {
+    FileStore::s3(s3_client_at(endpoint), bucket)
 }
 
 fn s3_client_at(endpoint: &str) -> aws_sdk_s3::Client {
@@ -30,6 +35,12 @@ fn s3_client_at(endpoint: &str) -> aws_sdk_s3::Client {
 
 /// A store on a new, empty bucket, so tests run in parallel without seeing each other.
 pub async fn s3_bucket() -> FileStore {
+    let (client, bucket) = new_s3_bucket().await;
+    FileStore::s3(client, bucket)
+}
+
+/// A new, empty bucket in moto, with a client for it.
+pub async fn new_s3_bucket() -> (aws_sdk_s3::Client, String) {
     let client = s3_client().await;
     let bucket = format!("files-{}", super::unique_database_name().replace('_', "-"));
     client
@@ -38,7 +49,7 @@ pub async fn s3_bucket() -> FileStore {
         .send()
         .await
         .expect("moto creates the bucket");
-    FileStore::s3(client, bucket)
+    (client, bucket)
 }
 
 /// A store on a new temporary folder, removed when the `TempDir` drops.

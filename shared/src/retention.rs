@@ -1,0 +1,219 @@
+//! Retention: the purge deletes every archived ticket closed longer ago than `RETENTION_DAYS`
+//! (its transactions, its files, and its client once the client has no ticket left), skips
+//! what a legal hold holds, and prunes access-log entries past their expiry (servers without
+//! TTL indexes keep them otherwise).
+//!
+//! A ticket's files go first, then its documents: a run cut in between leaves the ticket in
+//! place, still expired, so the next run finds it and finishes; files deleted last could be
+//! left behind by a ticket already gone, and nothing would find them again. Tickets are taken
+//! in id order after a checkpoint, so a run cut by its time budget resumes where it stopped
+//! (held tickets are not looked at again in the same pass); a pass that reaches the end starts
+//! over at the next run. Every deletion is in the access log as the token `retention`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::access::{AccessEntry, Concerning};
+use crate::dates::to_bson;
+use crate::db::{Store, TicketDoc};
+use crate::error::AppError;
+use crate::files::FileStore;
+use crate::glassix::Deadline;
+use crate::job::{within, within_deadline};
+
+/// The access log's name for what the purge does.
+pub const RETENTION_TOKEN: &str = "retention";
+/// The access log's route for the purge's deletions.
+pub const PURGE_ROUTE: &str = "purge-expired-tickets";
+/// Tickets read per query.
+const PAGE: i64 = 100;
+/// A ticket is not started with less time than this left: its files and its documents.
+const TICKET_RESERVE: Duration = Duration::from_secs(5);
+
+pub struct Purger<'a> {
+    pub store: &'a Store,
+    pub files: &'a FileStore,
+    /// `None`: keep every ticket (only the access log is pruned).
+    pub retention: Option<chrono::Duration>,
+    /// List what would be deleted; change nothing.
+    pub dry_run: bool,
+    /// How long the access log keeps the purge's entries.
+    pub access_log_retention: chrono::Duration,
+}
+
+/// One run, as logged (one JSON line: ids and counts, nothing about a person).
+#[derive(Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgeReport {
+    pub dry_run: bool,
+    /// Days kept; `None`: retention is off.
+    pub retention_days: Option<i64>,
+    /// Expired tickets looked at.
+    pub seen: u64,
+    pub deleted: u64,
+    /// Expired but held (the ticket's hold or its client's).
+    pub held: u64,
+    pub clients_deleted: u64,
+    pub files: u64,
+    pub bytes: u64,
+    pub access_log_pruned: u64,
+    /// Ids a dry run would delete.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_delete: Vec<i64>,
+    /// `caught up`, `time budget`, `retention off` or `failed` (the next run resumes).
+    pub stopped: &'static str,
+}
+
+impl Purger<'_> {
+    /// One run, reported in one JSON log line and as metrics.
+    pub async fn run_and_report(&self, now: DateTime<Utc>, deadline: Deadline) -> PurgeReport {
+        let mut report = PurgeReport {
+            dry_run: self.dry_run,
+            retention_days: self.retention.map(|r| r.num_days()),
+            ..PurgeReport::default()
+        };
+        if let Err(error) = self.run(now, deadline, &mut report).await {
+            tracing::error!(
+                code = error.code(),
+                detail = error.detail().unwrap_or_default(),
+                "purge run failed; the next one resumes from its checkpoint"
+            );
+            report.stopped = "failed";
+        }
+        let summary = serde_json::to_string(&report).unwrap_or_default();
+        tracing::info!(report = %summary, "purge run");
+        crate::metrics::emit(&[
+            crate::metrics::Metric::count("TicketsPurged", report.deleted),
+            crate::metrics::Metric::count("PurgeRunsFailed", u64::from(report.stopped == "failed")),
+        ]);
+        report
+    }
+
+    /// One run, until caught up or `deadline`; counts into `report` as it goes, so a failure
+    /// still reports what was done.
+    pub async fn run(
+        &self,
+        now: DateTime<Utc>,
+        deadline: Deadline,
+        report: &mut PurgeReport,
+    ) -> Result<(), AppError> {
+        let store = self.store;
+        if !self.dry_run {
+            report.access_log_pruned =
+                within_deadline(deadline, store.prune_access_log(to_bson(now))).await?;
+        }
+        let Some(retention) = self.retention else {
+            report.stopped = "retention off";
+            return Ok(());
+        };
+        let cutoff = to_bson(now - retention);
+        // A dry run lists from the first ticket and moves no checkpoint.
+        let mut after = if self.dry_run {
+            0
+        } else {
+            within_deadline(deadline, store.purge_checkpoint()).await?
+        };
+        loop {
+            let page =
+                within_deadline(deadline, store.expired_tickets(cutoff, after, PAGE)).await?;
+            if page.is_empty() {
+                report.stopped = "caught up";
+                after = 0;
+                break;
+            }
+            let mut cut = false;
+            for ticket in &page {
+                if Instant::now() + TICKET_RESERVE >= deadline {
+                    cut = true;
+                    break;
+                }
+                report.seen += 1;
+                self.purge(ticket, now, deadline, report).await?;
+                after = ticket.ticket_id;
+            }
+            if cut {
+                report.stopped = "time budget";
+                break;
+            }
+            if !self.dry_run {
+                within_deadline(deadline, store.save_purge_checkpoint(after)).await?;
+            }
+        }
+        if !self.dry_run {
+            within_deadline(deadline, store.save_purge_checkpoint(after)).await?;
+        }
+        Ok(())
+    }
+
+    /// One expired ticket: skipped if held, else its files, then its documents, then its
+    /// client if it has no ticket left.
+    async fn purge(
+        &self,
+        ticket: &TicketDoc,
+        now: DateTime<Utc>,
+        deadline: Deadline,
+        report: &mut PurgeReport,
+    ) -> Result<(), AppError> {
+        let store = self.store;
+        let now = to_bson(now);
+        if within_deadline(deadline, store.ticket_held_by(ticket, now))
+            .await?
+            .is_some()
+        {
+            report.held += 1;
+            return Ok(());
+        }
+        if self.dry_run {
+            report.would_delete.push(ticket.ticket_id);
+            return Ok(());
+        }
+        let bytes: u64 = within_deadline(deadline, store.attachments_of(ticket.ticket_id))
+            .await?
+            .iter()
+            .flat_map(|(_, attachments)| attachments)
+            .filter_map(|attachment| attachment.stored.as_ref().map(|stored| stored.size))
+            .sum();
+        let prefix = crate::files::ticket_prefix(ticket.ticket_id);
+        report.files += within(deadline, "file store", self.files.delete_prefix(&prefix)).await?;
+        report.bytes += bytes;
+        within_deadline(deadline, store.delete_ticket(ticket.ticket_id)).await?;
+        report.deleted += 1;
+        let identifier = &ticket.client_identifier;
+        let client_deleted =
+            within_deadline(deadline, store.delete_client_if_ticketless(identifier, now)).await?;
+        report.clients_deleted += u64::from(client_deleted);
+        tracing::info!(
+            ticket_id = ticket.ticket_id,
+            client_deleted,
+            "expired ticket purged"
+        );
+        self.record(ticket, deadline).await;
+        Ok(())
+    }
+
+    /// The deletion's access-log entry; one the database does not take is logged, and the
+    /// purge goes on (the ticket is gone either way).
+    async fn record(&self, ticket: &TicketDoc, deadline: Deadline) {
+        let entry = AccessEntry::by_job(
+            RETENTION_TOKEN,
+            PURGE_ROUTE,
+            "DELETE",
+            Concerning::ticket(ticket.ticket_id).and_client(ticket.client_identifier.clone()),
+            self.access_log_retention,
+        );
+        if let Err(error) = within_deadline(deadline, self.store.append_access(&entry)).await {
+            tracing::error!(
+                ticket_id = ticket.ticket_id,
+                detail = error.detail().unwrap_or_default(),
+                "access log entry not written; the ticket was purged"
+            );
+            crate::metrics::emit(&[crate::metrics::Metric::count(
+                crate::rest::ACCESS_LOG_FAILURES,
+                1,
+            )]);
+        }
+    }
+}
