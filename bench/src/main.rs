@@ -24,6 +24,7 @@
 
 mod aws;
 mod aws_proxy;
+mod host;
 mod instance;
 mod measure;
 mod mongo_proxy;
@@ -45,6 +46,7 @@ use tokio::time::Instant;
 
 use crate::aws::{Aws, REGION};
 use crate::aws_proxy::AwsCalls;
+use crate::host::{Env, load_average, machine};
 use crate::instance::Launch;
 use crate::measure::{Bench, Settings};
 use crate::mongo_proxy::CommandLog;
@@ -88,31 +90,12 @@ struct Config {
 
 impl Config {
     fn from_env() -> Result<Self, String> {
-        let root = std::env::current_dir()
-            .map_err(|e| e.to_string())?
-            .canonicalize()
-            .map_err(|e| e.to_string())?;
-        if !root.join("template.yaml").is_file() {
-            return Err(format!(
-                "run from the repository root ({} has no template.yaml)",
-                root.display()
-            ));
-        }
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let required =
-            |name: &str| var(name).ok_or(format!("{name} is not set (scripts/bench.sh sets it)"));
-        let number = |name: &str, default: usize| -> Result<usize, String> {
-            match var(name) {
-                None => Ok(default),
-                Some(value) => value
-                    .trim()
-                    .replace('_', "")
-                    .parse()
-                    .map_err(|_| format!("{name} must be a whole number, not {value:?}")),
-            }
-        };
-        let path =
-            |name: &str, default: &str| root.join(var(name).unwrap_or_else(|| default.into()));
+        let env = Env::new("scripts/bench.sh")?;
+        let var = |name: &str| env.var(name);
+        let required = |name: &str| env.required(name);
+        let number = |name: &str, default: usize| env.number(name, default);
+        let path = |name: &str, default: &str| env.path(name, default);
+        let root = env.root.clone();
         let out_dir = root.join("target/bench");
         Ok(Self {
             arm64_dir: path("BENCH_ARM64_DIR", "target/lambda"),
@@ -502,25 +485,4 @@ fn summary_line(first: &[f64], warm: Option<&measure::WarmRun>, error: Option<&s
         line += &format!("; ERROR: {error}");
     }
     line
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|l| l.trim_start_matches([' ', '\t', ':']).trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|k| k.trim().to_owned())
-        .unwrap_or_default();
-    format!("{cpu}, Linux {kernel} {}", std::env::consts::ARCH)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }

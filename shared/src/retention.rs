@@ -6,9 +6,10 @@
 //! A ticket's files go first, then its documents: a run cut in between leaves the ticket in
 //! place, still expired, so the next run finds it and finishes; files deleted last could be
 //! left behind by a ticket already gone, and nothing would find them again. Tickets are taken
-//! in id order after a checkpoint, so a run cut by its time budget resumes where it stopped
-//! (held tickets are not looked at again in the same pass); a pass that reaches the end starts
-//! over at the next run. Every deletion is in the access log as the token `retention`.
+//! in id order after a checkpoint, a page at a time (one query or write per collection and
+//! page), so a run cut by its time budget resumes where it stopped (held tickets are not
+//! looked at again in the same pass); a pass that reaches the end starts over at the next
+//! run. Every deletion is in the access log as the token `retention`.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::access::{AccessEntry, Concerning};
 use crate::dates::to_bson;
-use crate::db::{Store, TicketDoc};
+use crate::db::{Store, TicketDoc, active_hold};
 use crate::error::AppError;
 use crate::files::FileStore;
 use crate::glassix::Deadline;
@@ -28,10 +29,13 @@ use crate::job::{within, within_deadline};
 pub const RETENTION_TOKEN: &str = "retention";
 /// The access log's route for the purge's deletions.
 pub const PURGE_ROUTE: &str = "purge-expired-tickets";
-/// Tickets read per query.
+/// Tickets read per query, and deleted per write.
 const PAGE: i64 = 100;
-/// A ticket is not started with less time than this left: its files and its documents.
-const TICKET_RESERVE: Duration = Duration::from_secs(5);
+/// A page is not started with less time than this left: its queries and writes.
+const PAGE_RESERVE: Duration = Duration::from_secs(30);
+/// A ticket's files are not erased with less time than this left: the page's documents
+/// still have to be deleted.
+const TICKET_RESERVE: Duration = Duration::from_secs(20);
 
 pub struct Purger<'a> {
     pub store: &'a Store,
@@ -117,24 +121,23 @@ impl Purger<'_> {
             within_deadline(deadline, store.purge_checkpoint()).await?
         };
         loop {
+            if Instant::now() + PAGE_RESERVE >= deadline {
+                report.stopped = "time budget";
+                break;
+            }
             let page =
                 within_deadline(deadline, store.expired_tickets(cutoff, after, PAGE)).await?;
-            if page.is_empty() {
+            let Some(last) = page.last() else {
                 report.stopped = "caught up";
                 after = 0;
                 break;
-            }
-            let mut cut = false;
-            for ticket in &page {
-                if Instant::now() + TICKET_RESERVE >= deadline {
-                    cut = true;
-                    break;
-                }
-                report.seen += 1;
-                self.purge(ticket, now, deadline, report).await?;
-                after = ticket.ticket_id;
-            }
-            if cut {
+            };
+            let last = last.ticket_id;
+            after = self
+                .purge_page(&page, to_bson(now), deadline, report)
+                .await?
+                .unwrap_or(last);
+            if after != last {
                 report.stopped = "time budget";
                 break;
             }
@@ -148,71 +151,94 @@ impl Purger<'_> {
         Ok(())
     }
 
-    /// One expired ticket: skipped if held, else its files, then its documents, then its
-    /// client if it has no ticket left.
-    async fn purge(
+    /// One page of expired tickets: the held ones counted and left, the others' files erased
+    /// one ticket at a time while there is time, then their documents in one write per
+    /// collection, then their clients left without a ticket. `Some(id)`: time ran out after
+    /// ticket `id` (everything up to it is done), `None`: the whole page is.
+    async fn purge_page(
         &self,
-        ticket: &TicketDoc,
-        now: DateTime<Utc>,
+        page: &[TicketDoc],
+        now: mongodb::bson::DateTime,
         deadline: Deadline,
         report: &mut PurgeReport,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<i64>, AppError> {
         let store = self.store;
-        let now = to_bson(now);
-        if within_deadline(deadline, store.ticket_held_by(ticket, now))
-            .await?
-            .is_some()
-        {
-            report.held += 1;
-            return Ok(());
+        let mut clients: Vec<&str> = page.iter().map(|t| t.client_identifier.as_str()).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        let held_clients = within_deadline(deadline, store.held_clients(&clients, now)).await?;
+        let mut erased: Vec<&TicketDoc> = Vec::new();
+        let mut cut_after = None;
+        for ticket in page {
+            if Instant::now() + TICKET_RESERVE >= deadline {
+                // Every ticket before this one is done, and no expired one lies between.
+                cut_after = Some(ticket.ticket_id - 1);
+                break;
+            }
+            report.seen += 1;
+            if active_hold(&ticket.legal_hold, now).is_some()
+                || held_clients.contains(&ticket.client_identifier)
+            {
+                report.held += 1;
+                continue;
+            }
+            if self.dry_run {
+                report.would_delete.push(ticket.ticket_id);
+                continue;
+            }
+            let prefix = crate::files::ticket_prefix(ticket.ticket_id);
+            report.files +=
+                within(deadline, "file store", self.files.delete_prefix(&prefix)).await?;
+            erased.push(ticket);
         }
-        if self.dry_run {
-            report.would_delete.push(ticket.ticket_id);
-            return Ok(());
+        if erased.is_empty() {
+            return Ok(cut_after);
         }
-        let bytes: u64 = within_deadline(deadline, store.attachments_of(ticket.ticket_id))
-            .await?
+        let ids: Vec<i64> = erased.iter().map(|t| t.ticket_id).collect();
+        report.bytes += within_deadline(deadline, store.stored_bytes(&ids)).await?;
+        within_deadline(deadline, store.delete_tickets(&erased)).await?;
+        report.deleted += erased.len() as u64;
+        let mut their_clients: Vec<&str> = erased
             .iter()
-            .flat_map(|(_, attachments)| attachments)
-            .filter_map(|attachment| attachment.stored.as_ref().map(|stored| stored.size))
-            .sum();
-        let prefix = crate::files::ticket_prefix(ticket.ticket_id);
-        report.files += within(deadline, "file store", self.files.delete_prefix(&prefix)).await?;
-        report.bytes += bytes;
-        within_deadline(deadline, store.delete_ticket(ticket.ticket_id)).await?;
-        report.deleted += 1;
-        let identifier = &ticket.client_identifier;
-        let client_deleted =
-            within_deadline(deadline, store.delete_client_if_ticketless(identifier, now)).await?;
-        report.clients_deleted += u64::from(client_deleted);
-        tracing::info!(
-            ticket_id = ticket.ticket_id,
-            client_deleted,
-            "expired ticket purged"
-        );
-        self.record(ticket, deadline).await;
-        Ok(())
+            .map(|t| t.client_identifier.as_str())
+            .collect();
+        their_clients.sort_unstable();
+        their_clients.dedup();
+        report.clients_deleted += within_deadline(
+            deadline,
+            store.delete_clients_without_tickets(&their_clients, now),
+        )
+        .await?;
+        tracing::info!(tickets = erased.len(), "expired tickets purged");
+        self.record(&erased, deadline).await;
+        Ok(cut_after)
     }
 
-    /// The deletion's access-log entry; one the database does not take is logged, and the
-    /// purge goes on (the ticket is gone either way).
-    async fn record(&self, ticket: &TicketDoc, deadline: Deadline) {
-        let entry = AccessEntry::by_job(
-            RETENTION_TOKEN,
-            PURGE_ROUTE,
-            "DELETE",
-            Concerning::ticket(ticket.ticket_id).and_client(ticket.client_identifier.clone()),
-            self.access_log_retention,
-        );
-        if let Err(error) = within_deadline(deadline, self.store.append_access(&entry)).await {
+    /// The deletions' access-log entries; entries the database does not take are logged, and
+    /// the purge goes on (the tickets are gone either way).
+    async fn record(&self, tickets: &[&TicketDoc], deadline: Deadline) {
+        let entries: Vec<AccessEntry> = tickets
+            .iter()
+            .map(|ticket| {
+                AccessEntry::by_job(
+                    RETENTION_TOKEN,
+                    PURGE_ROUTE,
+                    "DELETE",
+                    Concerning::ticket(ticket.ticket_id)
+                        .and_client(ticket.client_identifier.clone()),
+                    self.access_log_retention,
+                )
+            })
+            .collect();
+        if let Err(error) = within_deadline(deadline, self.store.append_accesses(&entries)).await {
             tracing::error!(
-                ticket_id = ticket.ticket_id,
+                tickets = entries.len(),
                 detail = error.detail().unwrap_or_default(),
-                "access log entry not written; the ticket was purged"
+                "access log entries not written; the tickets were purged"
             );
             crate::metrics::emit(&[crate::metrics::Metric::count(
                 crate::rest::ACCESS_LOG_FAILURES,
-                1,
+                entries.len() as u64,
             )]);
         }
     }
