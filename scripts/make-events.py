@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes events/<binary>.json: one API Gateway HTTP API (payload 2.0) event per HTTP function,
-for `reconcile-closed-tickets` and `purge-expired-tickets` the scheduled EventBridge event, for `migrate` the CloudFormation custom resource event of a deploy, and for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, for
+for `reconcile-closed-tickets` and `purge-expired-tickets` the scheduled EventBridge event, for `migrate` the CloudFormation custom resource event of a deploy, for `archive-worker` the SQS event Lambda delivers from the FIFO archive queue, and for
+`export-worker` the one it delivers from the export queue, for
 `sam local invoke <Function> -e events/<binary>.json` and `cargo lambda invoke --data-file`.
 
 REST events carry the local development token `local-dev-token-0123456789abcdef` (the viewer's page
@@ -57,6 +58,9 @@ EVENTS = {
     "place-ticket-hold": ("PUT", "/tickets/{ticketId}/legal-hold", "/tickets/48213977/legal-hold", {"ticketId": "48213977"}, None, json.dumps({"reason": "Dispute 2026-117 (chargeback)", "until": "2030-12-31T23:59:59Z"}), False),
     "lift-ticket-hold": ("DELETE", "/tickets/{ticketId}/legal-hold", "/tickets/48213977/legal-hold", {"ticketId": "48213977"}, None, None, False),
     "place-client-hold": ("PUT", "/clients/{identifier}/legal-hold", "/clients/dana+vip@example.com/legal-hold", {"identifier": "dana+vip@example.com"}, None, json.dumps({"reason": "Regulator's request 2026-04"}), False),
+    "request-client-export": ("POST", "/clients/{identifier}/exports", "/clients/dana+vip@example.com/exports", {"identifier": "dana+vip@example.com"}, None, None, False),
+    "get-export": ("GET", "/exports/{exportId}", "/exports/65f0c0ffee42a1b2c3d4e5f6", {"exportId": "65f0c0ffee42a1b2c3d4e5f6"}, None, None, False),
+    "download-export": ("GET", "/exports/{exportId}/file", "/exports/65f0c0ffee42a1b2c3d4e5f6/file", {"exportId": "65f0c0ffee42a1b2c3d4e5f6"}, None, None, False),
     "lift-client-hold": ("DELETE", "/clients/{identifier}/legal-hold", "/clients/dana+vip@example.com/legal-hold", {"identifier": "dana+vip@example.com"}, None, None, False),
     "get-me": ("GET", "/me", None, None, None, None, False),
     "list-access-log": ("GET", "/access-log", None, None, {"ticketId": "48213977", "limit": "20"}, None, False),
@@ -136,6 +140,33 @@ def sqs_event():
     }]}
 
 
+def export_sqs_event():
+    """The message `request-client-export` queues: body `{"exportId": …}`, its own message
+    group and deduplication id (`export-<id>`)."""
+    export_id = "65f0c0ffee42a1b2c3d4e5f6"
+    body = json.dumps({"exportId": export_id}, separators=(",", ":"))
+    sent = 1710061332391
+    return {"Records": [{
+        "messageId": "6a1d2c3b-4e5f-4a7b-8c9d-0e1f2a3b4c5d",
+        "receiptHandle": "AQEBz8x1Qw0lX2kqzJm7vN3pL8sYtR4cF6hG9dK2aE1oU7iB0nM5xV8zC3bT6yW4qS1eD9fH2jK7lP0uI5oA3sZ8xC1vB6nM4qW7eR2tY9uI0oP5aS3dF8gH1jK6lZ4xC7vB2nM9qW0eR5tY3uI8oP1aS6dF4gH7jK==",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(sent),
+            "SequenceNumber": "18884911284760821505",
+            "MessageGroupId": f"export-{export_id}",
+            "SenderId": "AROAZQ3DPT6RHEXAMPLE:client-ticket-manager-RequestClientExportFu-Pq4r8StU1vWx",
+            "MessageDeduplicationId": f"export-{export_id}",
+            "ApproximateFirstReceiveTimestamp": str(sent + 19),
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode("utf-8")).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:client-ticket-manager-ExportQueue-Lm3n5OpQ7rS9.fifo",
+        "awsRegion": "eu-west-1",
+    }]}
+
+
 def scheduled_event(rule="ReconcileSchedule"):
     """The EventBridge event a `rate(...)` schedule delivers (reconcile-closed-tickets,
     purge-expired-tickets)."""
@@ -165,7 +196,7 @@ def custom_resource_event():
         "LogicalResourceId": "DatabaseIndexes",
         "ResourceProperties": {
             "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:client-ticket-manager-MigrateFunction",
-            "IndexesVersion": "2",
+            "IndexesVersion": "3",
         },
     }
 
@@ -176,10 +207,11 @@ def main():
     for binary, spec in EVENTS.items():
         (out / f"{binary}.json").write_text(json.dumps(event(*spec), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "archive-worker.json").write_text(json.dumps(sqs_event(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    (out / "export-worker.json").write_text(json.dumps(export_sqs_event(), ensure_ascii=False, indent=2) + "\n", "utf-8")
     (out / "reconcile-closed-tickets.json").write_text(json.dumps(scheduled_event(), indent=2) + "\n", "utf-8")
     (out / "purge-expired-tickets.json").write_text(json.dumps(scheduled_event("PurgeSchedule"), indent=2) + "\n", "utf-8")
     (out / "migrate.json").write_text(json.dumps(custom_resource_event(), indent=2) + "\n", "utf-8")
-    print(f"wrote {len(EVENTS) + 4} events to {out}")
+    print(f"wrote {len(EVENTS) + 5} events to {out}")
 
 
 if __name__ == "__main__":

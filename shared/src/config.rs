@@ -19,6 +19,7 @@ const DEFAULT_MAX_ATTACHMENT_MB: u64 = 1024;
 /// The worker's ephemeral storage is at most 10 GB.
 const MAX_ATTACHMENT_MB_LIMIT: u64 = 10 * 1024;
 const DEFAULT_ACCESS_LOG_DAYS: i64 = 730;
+const DEFAULT_EXPORT_DAYS: i64 = 7;
 /// A century, the longest any retention may be.
 const MAX_DAYS: i64 = 36_500;
 const DEFAULT_DATABASE: &str = "client_ticket_manager";
@@ -55,6 +56,11 @@ pub struct Config {
     pub retention: Option<chrono::Duration>,
     /// The purge lists what it would delete and changes nothing (`PURGE_DRY_RUN`).
     pub purge_dry_run: bool,
+    /// The SQS FIFO queue of export jobs; required by the deployed export request route, and
+    /// without it `local-api` keeps its export jobs in the database.
+    pub export_queue_url: Option<String>,
+    /// How long a client's data export can be downloaded (`EXPORT_DAYS`, default 7).
+    pub export_lifetime: chrono::Duration,
     /// What this REST function's route requires of a token (`ROUTE_SCOPE`); `None` elsewhere.
     pub route_scope: Option<crate::access::RouteScope>,
     /// The credentials as the cold start read them.
@@ -167,6 +173,11 @@ impl Config {
                 Some(raw) => Some(days(keys::RETENTION_DAYS, raw)?),
             },
             purge_dry_run: boolean(keys::PURGE_DRY_RUN, get(keys::PURGE_DRY_RUN))?,
+            export_queue_url: get(keys::EXPORT_QUEUE_URL).map(str::to_owned),
+            export_lifetime: match get(keys::EXPORT_DAYS) {
+                None => chrono::Duration::days(DEFAULT_EXPORT_DAYS),
+                Some(raw) => days(keys::EXPORT_DAYS, raw)?,
+            },
             route_scope: match get(keys::ROUTE_SCOPE) {
                 None => None,
                 Some(raw) => Some(crate::access::RouteScope::parse(raw).ok_or_else(|| {

@@ -27,6 +27,13 @@ pub enum AppError {
     /// A legal hold holds what the request would delete or rewrite.
     #[error("{0}")]
     LegalHold(String),
+    /// What was asked for is not made yet (an export still being built) or never will be (a
+    /// failed one).
+    #[error("{0}")]
+    NotReady(String),
+    /// What was asked for existed and is gone for good (an expired export).
+    #[error("{0}")]
+    Gone(String),
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// Well-formed request whose values break a rule (length, range, forbidden characters).
@@ -52,7 +59,8 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::LegalHold(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::LegalHold(_) | Self::NotReady(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -69,6 +77,8 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::LegalHold(_) => "legal_hold",
+            Self::NotReady(_) => "not_ready",
+            Self::Gone(_) => "gone",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Validation(_) => "validation_failed",
             Self::Unavailable(_) => "unavailable",

@@ -24,3 +24,5 @@ pub const ACCESS_LOG_DAYS: &str = "ACCESS_LOG_DAYS";
 pub const ROUTE_SCOPE: &str = "ROUTE_SCOPE";
 pub const RETENTION_DAYS: &str = "RETENTION_DAYS";
 pub const PURGE_DRY_RUN: &str = "PURGE_DRY_RUN";
+pub const EXPORT_QUEUE_URL: &str = "EXPORT_QUEUE_URL";
+pub const EXPORT_DAYS: &str = "EXPORT_DAYS";

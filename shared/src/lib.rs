@@ -14,6 +14,7 @@ pub mod dates;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod glassix;
 pub mod job;

@@ -29,6 +29,28 @@ fn with_json_type(status: StatusCode, body: Body) -> Response<Body> {
     response
 }
 
+/// A file or a redirect to one: personal data, so no shared cache keeps it
+/// (`Cache-Control: private, no-store`), with `headers`.
+pub fn private_file(
+    status: StatusCode,
+    body: Body,
+    headers: &[(http::HeaderName, String)],
+) -> Result<Response<Body>, AppError> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let map = response.headers_mut();
+    map.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    for (name, value) in headers {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| AppError::Internal("a header value is not valid".into()))?;
+        map.insert(name.clone(), value);
+    }
+    Ok(response)
+}
+
 pub fn no_content() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;

@@ -64,6 +64,8 @@ pub struct PurgeReport {
     pub files: u64,
     pub bytes: u64,
     pub access_log_pruned: u64,
+    /// Data exports past their expiry whose file and record were deleted.
+    pub exports_expired: u64,
     /// Ids a dry run would delete.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub would_delete: Vec<i64>,
@@ -108,6 +110,7 @@ impl Purger<'_> {
         if !self.dry_run {
             report.access_log_pruned =
                 within_deadline(deadline, store.prune_access_log(to_bson(now))).await?;
+            report.exports_expired = self.expire_exports(now, deadline).await?;
         }
         let Some(retention) = self.retention else {
             report.stopped = "retention off";
@@ -149,6 +152,24 @@ impl Purger<'_> {
             within_deadline(deadline, store.save_purge_checkpoint(after)).await?;
         }
         Ok(())
+    }
+
+    /// Deletes the exports past their expiry: the file first, then the record, so a run cut
+    /// between the two finds the record next time and deletes the (gone) file again. On S3 the
+    /// bucket's lifecycle rule expires the files as well; the local folder has only this.
+    async fn expire_exports(
+        &self,
+        now: DateTime<Utc>,
+        deadline: Deadline,
+    ) -> Result<u64, AppError> {
+        let expired =
+            within_deadline(deadline, self.store.expired_exports(to_bson(now), PAGE)).await?;
+        for export in &expired {
+            let key = crate::export::paths::export_key(&export.export_id);
+            crate::job::within(deadline, "file store", self.files.delete(&key)).await?;
+            within_deadline(deadline, self.store.delete_export(&export.export_id)).await?;
+        }
+        Ok(expired.len() as u64)
     }
 
     /// One page of expired tickets: the held ones counted and left, the others' files erased

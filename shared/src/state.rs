@@ -27,7 +27,7 @@ use crate::db::Store;
 use crate::error::AppError;
 use crate::files::FileStore;
 use crate::glassix::GlassixClient;
-use crate::queue::{JobQueue, SqsQueue};
+use crate::queue::{AnyQueue, JobQueue, SqsQueue};
 use crate::reconcile::Reconciler;
 use crate::retention::Purger;
 
@@ -36,11 +36,12 @@ pub trait FromConfig: Sized + Send + Sync + 'static {
     fn from_config(config: Config) -> impl Future<Output = Result<Self, AppError>>;
 }
 
-/// What a REST route has besides the database and the tokens: nothing ([`NoFiles`]), or the
-/// archived files ([`FileStore`]: served by the attachment route, erased with their tickets).
-/// Only the routes declared over `ApiState<FileStore>` build (and link) a file store.
+/// What a REST route has besides the database and the tokens: nothing ([`NoFiles`]), the
+/// archived files ([`FileStore`]: served by the attachment route, erased with their tickets),
+/// or the export queue ([`ExportRequests`]). Only the routes declared over such a state build
+/// (and link) it.
 pub trait RouteFiles: Sized + Send + Sync + 'static {
-    fn from_config(config: &Config) -> impl Future<Output = Self>;
+    fn from_config(config: &Config, store: &Store) -> impl Future<Output = Result<Self, AppError>>;
 }
 
 /// The files of a route that never touches archived files.
@@ -48,14 +49,45 @@ pub trait RouteFiles: Sized + Send + Sync + 'static {
 pub struct NoFiles;
 
 impl RouteFiles for NoFiles {
-    async fn from_config(_: &Config) -> Self {
-        NoFiles
+    async fn from_config(_: &Config, _: &Store) -> Result<Self, AppError> {
+        Ok(NoFiles)
     }
 }
 
 impl RouteFiles for FileStore {
-    async fn from_config(config: &Config) -> Self {
-        FileStore::from_config(config).await
+    async fn from_config(config: &Config, _: &Store) -> Result<Self, AppError> {
+        Ok(FileStore::from_config(config).await)
+    }
+}
+
+/// What the export request route needs: the export queue, and how long an export lives.
+#[derive(Clone)]
+pub struct ExportRequests {
+    pub queue: AnyQueue,
+    pub lifetime: chrono::Duration,
+}
+
+impl ExportRequests {
+    /// The export queue in `store`'s database, exports kept `lifetime`.
+    pub fn in_database(store: &Store, lifetime: chrono::Duration) -> Self {
+        Self {
+            queue: AnyQueue::Database(crate::queue::LocalQueue::exports(store.clone())),
+            lifetime,
+        }
+    }
+}
+
+impl RouteFiles for ExportRequests {
+    /// Deployed (configured from a secret) the export queue must be named: a job left in the
+    /// database would wait for a poller that only `local-api` runs.
+    async fn from_config(config: &Config, store: &Store) -> Result<Self, AppError> {
+        if config.export_queue_url.is_none() && config.secret_arn.is_some() {
+            return Err(crate::config::ConfigError::Missing(crate::keys::EXPORT_QUEUE_URL).into());
+        }
+        Ok(Self {
+            queue: AnyQueue::exports(config, store).await,
+            lifetime: config.export_lifetime,
+        })
     }
 }
 
@@ -117,9 +149,10 @@ impl ApiState<FileStore> {
 impl<F: RouteFiles> FromConfig for ApiState<F> {
     async fn from_config(config: Config) -> Result<Self, AppError> {
         config.credentials.api_tokens()?;
+        let store = connect(&config).await?;
         Ok(Self {
-            store: connect(&config).await?,
-            files: F::from_config(&config).await,
+            files: F::from_config(&config, &store).await?,
+            store,
             credentials: Arc::new(config.live_credentials().await),
             route: config.route_scope,
             access_log_retention: config.access_log_retention,

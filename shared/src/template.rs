@@ -282,6 +282,10 @@ mod tests {
                 "http://127.0.0.1:1/123456789012/archive.fifo",
             ),
             ("ArchiveFilesBucket", "bench-files"),
+            (
+                "ExportQueue",
+                "http://127.0.0.1:1/123456789012/exports.fifo",
+            ),
         ])
     }
 

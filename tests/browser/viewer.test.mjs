@@ -7,8 +7,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -569,4 +571,232 @@ test('with erase, a hold is placed on the client: its screen, its row and its ti
   assert.equal(await holder.locator('.clients .badge.hold').count(), 0);
   await holder.close();
   assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
+});
+
+// ---- a client's data export: with `export`, requested, followed and downloaded ------------
+
+const EXPORT_LABEL = 'Export this client’s data';
+
+/** What Python's zipfile reads in the ZIP at `file`, after checking every entry's CRC: the
+ * first bad entry (null when none), the names, each entry's SHA-256, the manifest, and the
+ * text of the transcripts and README. */
+function readZip(file) {
+  const script = `
+import hashlib, json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    names = z.namelist()
+    print(json.dumps({
+        "bad": z.testzip(),
+        "names": names,
+        "sha256": {n: hashlib.sha256(z.read(n)).hexdigest() for n in names},
+        "manifest": json.loads(z.read("manifest.json")) if "manifest.json" in names else None,
+        "texts": {n: z.read(n).decode("utf-8") for n in names if n.endswith((".html", ".txt"))},
+    }))
+`;
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+}
+
+/** A size as the viewer writes it. */
+function sizeText(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** A definition list's terms and what each says, as the reader sees them. */
+function factsOf(list) {
+  return list.locator(':scope > div').evaluateAll((rows) => Object.fromEntries(rows.map((row) =>
+    [row.querySelector('dt').textContent, row.querySelector('dd').textContent])));
+}
+
+test("with export, the client's data is exported: progress, then counts, size, SHA-256 and expiry, and the ZIP downloads whole", async () => {
+  const tab = await signedIn(TOKEN);
+  await tab.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  await tab.locator('.tickets').waitFor();
+  const section = tab.locator('.export-section');
+  await section.getByRole('heading', { name: EXPORT_LABEL }).waitFor();
+  assert.match(await section.locator('.hint').textContent(),
+    /every conversation .* every archived file, and a machine-readable manifest/);
+  const status = section.locator('.export-status');
+  assert.equal(await status.getAttribute('role'), 'status');
+  assert.equal(await status.getAttribute('aria-live'), 'polite');
+
+  // Every status the section announces, in order.
+  await tab.evaluate(() => {
+    window.exportSaid = [];
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) window.exportSaid.push(node.textContent);
+    }).observe(document.querySelector('.export-status'), { childList: true });
+  });
+  const requested = tab.waitForResponse((response) => response.request().method() === 'POST'
+    && response.url() === `${BASE}/clients/${CLIENT_ID}/exports`);
+  await section.getByRole('button', { name: EXPORT_LABEL }).click();
+  const answer = await requested;
+  assert.equal(answer.status(), 202);
+  const { exportId } = await answer.json();
+
+  const download = section.getByRole('button', { name: 'Download', exact: true });
+  await download.waitFor({ timeout: 30_000 });
+  const exported = (await rest('GET', `/exports/${exportId}`)).body;
+  assert.equal(exported.status, 'ready', JSON.stringify(exported));
+  const said = await tab.evaluate(() => window.exportSaid);
+  assert.deepEqual(said.slice(0, 2), ['Requesting the export…', 'Preparing the export…'], JSON.stringify(said));
+  assert.equal(said.at(-1), `The export is ready: 2 tickets and 2 files, ${sizeText(exported.sizeBytes)}.`);
+  assert.ok(await download.evaluate((button) => button === document.activeElement), 'focus on "Download"');
+
+  assert.deepEqual(await factsOf(section.locator('.export-facts')), {
+    Tickets: '2',
+    Files: '2',
+    Size: sizeText(exported.sizeBytes),
+    Ready: localTime.format(new Date(exported.readyAt)),
+    Expires: localTime.format(new Date(exported.expiresAt)),
+    'SHA-256': exported.sha256,
+  });
+  const checksum = section.locator('.sha256');
+  assert.equal(await checksum.getAttribute('dir'), 'ltr');
+  assert.equal(await checksum.evaluate((code) => getComputedStyle(code).userSelect), 'all');
+  assert.match(await section.locator('.hint').textContent(), /It can be downloaded for 7 days, then it is deleted\./);
+  assert.match(exported.sha256, /^[0-9a-f]{64}$/);
+
+  // Downloaded: the ZIP the page describes, byte for byte.
+  const [file] = await Promise.all([tab.waitForEvent('download'), download.click()]);
+  assert.equal(file.suggestedFilename(), `client-export-${exportId}.zip`);
+  const folder = mkdtempSync(path.join(tmpdir(), 'ctm-export-'));
+  try {
+    const saved = path.join(folder, file.suggestedFilename());
+    await file.saveAs(saved);
+    const bytes = readFileSync(saved);
+    assert.equal(bytes.length, exported.sizeBytes);
+    assert.equal(sha256(bytes), await checksum.textContent(), 'the SHA-256 the page shows');
+    await section.locator('.export-status', { hasText: `Downloaded client-export-${exportId}.zip.` }).waitFor();
+
+    const zip = readZip(saved);
+    assert.equal(zip.bad, null, 'every entry reads back with its CRC');
+    for (const name of ['manifest.json', 'README.txt', `tickets/${TICKET_ID}.html`, `tickets/${TICKET_ID + 1}.html`]) {
+      assert.ok(zip.names.includes(name), `${name} in ${JSON.stringify(zip.names)}`);
+    }
+    assert.equal(zip.manifest.client.identifier, CLIENT_ID);
+    assert.equal(zip.manifest.exportId, exportId);
+    assert.deepEqual(zip.manifest.tickets.map((t) => t.ticketId).sort(), [TICKET_ID, TICKET_ID + 1]);
+
+    // The archived ticket's two files, byte-exact, where the manifest says they are.
+    const archived = zip.manifest.tickets.find((t) => t.ticketId === TICKET_ID);
+    const filePaths = [];
+    for (const attachment of [IMAGE, DOCUMENT]) {
+      const transaction = archived.transactions.find((t) => t.id === attachment.transaction);
+      const zipPath = transaction.attachments[0].file.zipPath;
+      assert.ok(zipPath.startsWith(`files/${TICKET_ID}/${attachment.transaction}/`), zipPath);
+      assert.equal(zip.sha256[zipPath], sha256(readFileSync(path.join(FILES_DIR, attachment.file))), zipPath);
+      filePaths.push(zipPath);
+    }
+    assert.deepEqual(zip.names.filter((name) => name.startsWith('files/')).sort(), filePaths.sort());
+
+    const transcript = zip.texts[`tickets/${TICKET_ID}.html`];
+    assert.ok(transcript.includes(expected()[0].text), 'the conversation, readable');
+    assert.ok(transcript.includes(expected().at(-1).text), 'to its last message');
+    assert.doesNotMatch(transcript, /<script/i);
+    assert.ok(zip.texts['README.txt'].includes(CLIENT_ID));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+
+  // On a phone, the checksum wraps: nothing is wider than the screen.
+  await tab.setViewportSize({ width: 390, height: 844 });
+  const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${overflow} px wider than the screen`);
+  await tab.setViewportSize({ width: 1000, height: 700 });
+
+  // Expired (the API is made to say so here): the download says why, as text, and offers a
+  // new export.
+  await tab.route('**/exports/*/file', (route) => route.fulfill({
+    status: 410,
+    contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'gone', message: 'this export has expired; request a new one' } }),
+  }));
+  await download.click();
+  await section.locator('.export-error',
+    { hasText: 'The export can no longer be downloaded: this export has expired; request a new one (410)' }).waitFor();
+  assert.equal(await download.count(), 0);
+  await section.getByRole('button', { name: 'Request a new export' }).waitFor();
+  await tab.unroute('**/exports/*/file');
+  await tab.close();
+  assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
+});
+
+test('a failed export says why, as text, and can be tried again; leaving the screen stops asking', async () => {
+  const tab = await signedIn(TOKEN);
+  // The API is made to answer that the export failed, with markup in its reason.
+  const failure = '<img src=x onerror="window.pwned = 1">The archive could not read a file; request the export again.';
+  await tab.route('**/exports/*', async (route) => {
+    const real = await route.fetch();
+    await route.fulfill({ response: real, json: { ...(await real.json()), status: 'failed', failure, readyAt: null, file: null } });
+  });
+  await tab.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  const section = tab.locator('.export-section');
+  const error = section.locator('.export-error');
+
+  // A refusal that is not the API's JSON (a proxy's HTML page) is told by its status, as text.
+  await tab.route(`**/clients/${CLIENT_ID}/exports`, (route) => route.fulfill({
+    status: 503, contentType: 'text/html', body: '<h1 id="proxy-page">Service Unavailable</h1>',
+  }));
+  await section.getByRole('button', { name: EXPORT_LABEL }).click();
+  await error.filter({ hasText: 'The export could not be requested: The archive answered 503.' }).waitFor();
+  assert.equal(await tab.locator('#proxy-page').count(), 0);
+  const start = section.getByRole('button', { name: EXPORT_LABEL });
+  assert.equal(await start.isEnabled(), true);
+  assert.ok(await start.evaluate((button) => button === document.activeElement), 'focus back on the button');
+  await tab.unroute(`**/clients/${CLIENT_ID}/exports`);
+
+  await start.click();
+  await error.filter({ hasText: 'The export failed:' }).waitFor();
+  assert.equal(await error.textContent(), `The export failed: ${failure}`);
+  assert.equal(await error.getAttribute('role'), 'alert');
+  assert.equal(await section.locator('img').count(), 0, 'the reason is text, not markup');
+  assert.equal(await tab.evaluate(() => window.pwned), undefined);
+  const retry = section.getByRole('button', { name: 'Try again' });
+  assert.ok(await retry.evaluate((button) => button === document.activeElement), 'focus on "Try again"');
+  await tab.unroute('**/exports/*');
+
+  // Tried again, and still being built (as the API is made to say): the screen asks about
+  // once a second, and no more once the reader has left it.
+  const asked = [];
+  await tab.route('**/exports/*', async (route) => {
+    asked.push(Date.now());
+    const real = await route.fetch();
+    await route.fulfill({
+      response: real,
+      json: { ...(await real.json()), status: 'pending', readyAt: null, sizeBytes: null, sha256: null, tickets: null, files: null, file: null },
+    });
+  });
+  await retry.click();
+  await section.locator('.export-status', { hasText: 'Preparing the export…' }).waitFor();
+  assert.equal(await error.textContent(), '');
+  for (let i = 0; asked.length < 3; i += 1) {
+    assert.ok(i < 50, `asked ${asked.length} times in 10 s`);
+    await tab.waitForTimeout(200);
+  }
+  const gaps = asked.slice(1).map((at, i) => at - asked[i]);
+  assert.ok(gaps.every((gap) => gap >= 700 && gap <= 3000), `about a second apart: ${gaps}`);
+  await tab.goto(`${BASE}/#/`);
+  await tab.locator('#prefix').waitFor();
+  const before = asked.length;
+  await tab.waitForTimeout(2500);
+  assert.equal(asked.length, before, 'no more questions once the screen is left');
+  await tab.unroute('**/exports/*');
+
+  // Back on the client's screen, the export asked for in this tab is followed again (ready by now).
+  await tab.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  await section.getByRole('button', { name: 'Download', exact: true }).waitFor({ timeout: 30_000 });
+  assert.equal((await factsOf(section.locator('.export-facts'))).Tickets, '2');
+  await tab.close();
+  assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
+});
+
+test('a read-only token sees no export on the client screen', async () => {
+  const tab = await signedIn(READ_TOKEN);
+  await tab.goto(`${BASE}/#/clients/${CLIENT_ID}`);
+  await tab.locator('.tickets').waitFor();
+  assert.equal(await tab.locator('.export-section').count(), 0, 'no export section');
+  assert.equal(await tab.getByRole('button', { name: /export/i }).count(), 0, 'no export button');
+  await tab.close();
 });

@@ -20,6 +20,8 @@
 //! - `PURGE_FERRETDB_PID`, `PURGE_MOTO_PID` (optional): the servers' processes, whose CPU time
 //!   during the invocation is reported next to the bootstrap's (where the time goes).
 
+#[path = "../bench_util.rs"]
+mod bench_util;
 #[path = "../host.rs"]
 mod host;
 
@@ -34,12 +36,14 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::Utc;
 use hyper::body::Bytes;
 use mongodb::bson::{Bson, DateTime, Document, doc};
-use mongodb::options::{ClientOptions, WriteConcern};
 use serde_json::Value;
 use shared::testing::lambda::RuntimeApi;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::bench_util::{
+    cpu_seconds, error_text, excerpt, mongo_client, peak_kb, s3_client, seconds, thousands,
+};
 use crate::host::{Env, load_average, machine};
 
 const DATABASE: &str = "ctm_bench_purge";
@@ -183,7 +187,9 @@ async fn run() -> Result<(), String> {
         config.clients()
     );
 
-    let database = mongo_client(&config.ferretdb_uri).await?.database(DATABASE);
+    let database = mongo_client(&config.ferretdb_uri, "ctm-bench-purge")
+        .await?
+        .database(DATABASE);
     let s3 = s3_client(&config.moto_endpoint);
 
     // Seed.
@@ -798,94 +804,4 @@ async fn check_empty(
         .filter(|(_, n)| *n > 0)
         .map(|(what, n)| format!("{n} {what} left"))
         .collect())
-}
-
-/// A client with the store's write concern (majority).
-async fn mongo_client(uri: &str) -> Result<mongodb::Client, String> {
-    let mut options = ClientOptions::parse(uri)
-        .await
-        .map_err(|e| format!("{uri}: {e}"))?;
-    options.write_concern = Some(WriteConcern::majority());
-    options.app_name = Some("ctm-bench-purge".into());
-    mongodb::Client::with_options(options).map_err(|e| e.to_string())
-}
-
-/// The SDK's S3 client configured as the functions configure theirs, straight to moto.
-fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
-    let credentials = aws_sdk_s3::config::Credentials::new("bench", "bench", None, None, "bench");
-    let sdk = shared::aws::config(
-        Some(aws_sdk_s3::config::Region::new(REGION)),
-        aws_sdk_s3::config::SharedCredentialsProvider::new(credentials),
-        Some(endpoint.to_owned()),
-    );
-    let config = aws_sdk_s3::config::Builder::from(&sdk)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
-fn error_text<E: std::error::Error>(error: &E) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text += &format!(": {cause}");
-        source = cause.source();
-    }
-    text
-}
-
-/// `VmHWM` of `/proc/<pid>/status`, in kB.
-fn peak_kb(pid: u32) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("{path} has no VmHWM"))
-}
-
-/// User + system CPU seconds of a process and its waited-for children (`/proc/<pid>/stat`).
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // utime, stime, cutime, cstime are fields 14–17 of stat(5); here 0-based after `)`: 11–14.
-    let ticks: u64 = fields
-        .get(11..15)?
-        .iter()
-        .map(|f| f.parse::<u64>().unwrap_or(0))
-        .sum();
-    Some(ticks as f64 / clock_ticks() as f64)
-}
-
-/// `getconf CLK_TCK`, 100 on Linux unless it says otherwise.
-fn clock_ticks() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
-}
-
-fn seconds(value: Option<f64>) -> String {
-    value.map_or("—".into(), |s| format!("{s:.1} s"))
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned()
 }

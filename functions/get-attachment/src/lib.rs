@@ -8,12 +8,11 @@
 
 use std::time::Duration;
 
+use lambda_http::http::StatusCode;
 use lambda_http::http::header::{
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
-    X_CONTENT_TYPE_OPTIONS,
+    CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS,
 };
-use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request};
 use shared::access::Concerning;
 use shared::api::parse_ticket_id;
 use shared::db::Attachment;
@@ -21,6 +20,7 @@ use shared::error::AppError;
 use shared::files::FileStore;
 use shared::files::{attachment_disposition, served_content_type};
 use shared::request::path_param;
+use shared::response::private_file;
 use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
 
@@ -65,7 +65,7 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
         .await?
     {
         tracing::info!(ticket_id, transaction_id, "attachment link signed");
-        let response = respond(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)])?;
+        let response = private_file(StatusCode::FOUND, Body::Empty, &[(LOCATION, url)])?;
         return Ok(concerning.attach(response));
     }
     let (object, body) =
@@ -73,7 +73,7 @@ async fn get_attachment(state: &ApiState<FileStore>, request: &Request) -> RestR
             AppError::Internal("an archived file is missing from the store".into())
         })?;
     let bytes = body.into_vec().await?;
-    let response = respond(
+    let response = private_file(
         StatusCode::OK,
         Body::Binary(bytes),
         &[
@@ -99,22 +99,4 @@ fn find<'a>(attachments: &'a [Attachment], wanted: &str) -> Option<&'a Attachmen
         .enumerate()
         .find(|(index, attachment)| attachment.segment(*index) == wanted)
         .map(|(_, attachment)| attachment)
-}
-
-fn respond(
-    status: StatusCode,
-    body: Body,
-    headers: &[(lambda_http::http::HeaderName, String)],
-) -> RestResult {
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    let map = response.headers_mut();
-    // Archived files are personal data: no shared cache keeps them.
-    map.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    for (name, value) in headers {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| AppError::Internal("a header value is not valid".into()))?;
-        map.insert(name.clone(), value);
-    }
-    Ok(response)
 }

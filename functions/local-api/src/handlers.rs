@@ -10,9 +10,9 @@ use shared::error::AppError;
 use shared::files::FileStore;
 use shared::response::error_response;
 use shared::rest::{RestHandler, serve};
-use shared::state::{ApiState, ClosingState, NewTicketState, NoFiles};
+use shared::state::{ApiState, ClosingState, ExportRequests, NewTicketState, NoFiles};
 
-use crate::queue::AnyQueue;
+use shared::queue::AnyQueue;
 
 pub type ResponseFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
 
@@ -21,6 +21,8 @@ pub enum Handler {
     Rest(RestHandler),
     /// A route that serves or erases archived files.
     RestWithFiles(RestHandler<FileStore>),
+    /// The route that queues exports.
+    RestWithExports(RestHandler<ExportRequests>),
     NewTicket(for<'a> fn(&'a NewTicketState, Request) -> ResponseFuture<'a>),
     Closing(for<'a> fn(&'a ClosingState<AnyQueue>, Request) -> ResponseFuture<'a>),
     /// The archive viewer's page and assets: no token, no database.
@@ -28,7 +30,7 @@ pub enum Handler {
 }
 
 /// Every deployed binary and its handler.
-pub const HANDLERS: [(&str, Handler); 21] = [
+pub const HANDLERS: [(&str, Handler); 24] = [
     (
         "webhook-new-ticket",
         Handler::NewTicket(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
@@ -79,6 +81,15 @@ pub const HANDLERS: [(&str, Handler); 21] = [
         Handler::Rest(place_client_hold::HANDLER),
     ),
     ("lift-client-hold", Handler::Rest(lift_client_hold::HANDLER)),
+    (
+        "request-client-export",
+        Handler::RestWithExports(request_client_export::HANDLER),
+    ),
+    ("get-export", Handler::Rest(get_export::HANDLER)),
+    (
+        "download-export",
+        Handler::RestWithFiles(download_export::HANDLER),
+    ),
     ("viewer", Handler::Viewer(viewer::handle)),
 ];
 
@@ -94,6 +105,7 @@ pub fn handler(binary: &str) -> Option<Handler> {
 pub struct States {
     pub api: ApiState<FileStore>,
     pub webhooks: Option<Webhooks>,
+    pub exports: ExportRequests,
 }
 
 pub struct Webhooks {
@@ -104,11 +116,24 @@ pub struct Webhooks {
 impl Handler {
     /// Whether the handler is a REST route, which requires a scope.
     pub fn is_rest(&self) -> bool {
-        matches!(self, Handler::Rest(_) | Handler::RestWithFiles(_))
+        matches!(
+            self,
+            Handler::Rest(_) | Handler::RestWithFiles(_) | Handler::RestWithExports(_)
+        )
     }
 }
 
 impl States {
+    /// The routes over `api`, exports queued in its database and kept 7 days (the default).
+    pub fn new(api: ApiState<FileStore>, webhooks: Option<Webhooks>) -> Self {
+        let exports = ExportRequests::in_database(&api.store, chrono::Duration::days(7));
+        Self {
+            api,
+            webhooks,
+            exports,
+        }
+    }
+
     /// Runs `handler`; a REST route with what `scope` requires of a token (from the template).
     pub async fn call(
         &self,
@@ -125,6 +150,9 @@ impl States {
                     handler,
                 )
                 .await
+            }
+            Handler::RestWithExports(handler) => {
+                serve(&self.api_for(scope, self.exports.clone()), request, handler).await
             }
             Handler::NewTicket(handle) => match &self.webhooks {
                 Some(webhooks) => handle(&webhooks.new_ticket, request).await,

@@ -4,7 +4,6 @@
 //! For development only; never deployed.
 
 pub mod handlers;
-pub mod queue;
 pub mod routes;
 pub mod server;
 
@@ -13,14 +12,16 @@ use std::time::Duration;
 
 use shared::config::Config;
 use shared::error::AppError;
+use shared::export::worker::ExportState;
 use shared::files::FileStore;
 use shared::queue::poller;
 use shared::state::{
-    ApiState, ClosingState, FromConfig, NewTicketState, PurgeState, ReconcileState, WorkerState,
+    ApiState, ClosingState, ExportRequests, FromConfig, NewTicketState, PurgeState, ReconcileState,
+    RouteFiles, WorkerState,
 };
 
-pub use queue::AnyQueue;
 pub use server::LocalApi;
+pub use shared::queue::AnyQueue;
 
 use handlers::{States, Webhooks};
 
@@ -31,12 +32,13 @@ pub fn template_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))
 }
 
-/// Builds the local API from the same configuration the Lambdas read, and the archive queue's
-/// poller when the webhooks are on (`None` without Glassix settings: nothing is queued then).
+/// Builds the local API from the same configuration the Lambdas read, and the pollers of its
+/// queues: the export queue's always, the archive queue's when the webhooks are on (without
+/// Glassix settings nothing is archived).
 pub async fn from_config(
     config: Config,
     template: &str,
-) -> Result<(LocalApi, Option<Poller>), Box<dyn std::error::Error>> {
+) -> Result<(LocalApi, Pollers), Box<dyn std::error::Error>> {
     let routes = routes::from_template(template)?;
     let api = ApiState::<FileStore>::from_config(config.clone())
         .await
@@ -65,7 +67,26 @@ pub async fn from_config(
             (None, None)
         }
     };
-    Ok((LocalApi::new(routes, States { api, webhooks })?, poller))
+    let exports = ExportRequests::from_config(&config, &api.store)
+        .await
+        .map_err(describe)?;
+    let pollers = Pollers {
+        archive: poller,
+        exports: (
+            exports.queue.clone(),
+            ExportState {
+                store: api.store.clone(),
+                files: api.files.clone(),
+                lifetime: config.export_lifetime,
+            },
+        ),
+    };
+    let states = States {
+        api,
+        webhooks,
+        exports,
+    };
+    Ok((LocalApi::new(routes, states)?, pollers))
 }
 
 /// The archive queue and the worker that works it off.
@@ -74,10 +95,23 @@ pub struct Poller {
     pub worker: WorkerState,
 }
 
-impl Poller {
-    /// Polls until the process ends.
+/// The queues `local-api` works off as Lambda's event sources would.
+pub struct Pollers {
+    pub archive: Option<Poller>,
+    pub exports: (AnyQueue, ExportState),
+}
+
+impl Pollers {
+    /// Polls every queue until the process ends.
     pub async fn run(self) {
-        poller::run(self.queue, self.worker).await
+        let (queue, worker) = self.exports;
+        let exports = poller::run(queue, worker);
+        match self.archive {
+            Some(archive) => {
+                tokio::join!(poller::run(archive.queue, archive.worker), exports);
+            }
+            None => exports.await,
+        }
     }
 }
 

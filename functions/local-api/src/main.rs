@@ -16,8 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve every route of template.yaml on 127.0.0.1:$PORT (default 3000), with the archive
-    /// queue's poller (the default command)
+    /// Serve every route of template.yaml on 127.0.0.1:$PORT (default 3000), with the pollers
+    /// of the archive and export queues (the default command)
     Serve,
     /// Create the database's indexes (what the deploy's `migrate` function does), then exit
     Migrate,
@@ -84,10 +84,8 @@ async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     migrate(&config).await?;
     let template = std::fs::read_to_string(local_api::template_path())?;
-    let (app, poller) = local_api::from_config(config, &template).await?;
-    if let Some(poller) = poller {
-        tokio::spawn(poller.run());
-    }
+    let (app, pollers) = local_api::from_config(config, &template).await?;
+    tokio::spawn(pollers.run());
     let app = Arc::new(app);
     let port = std::env::var("PORT")
         .ok()

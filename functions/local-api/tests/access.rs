@@ -53,11 +53,7 @@ impl Api {
         seed_ticket(&store, CLIENT, TICKET).await;
         let api =
             api_state_accepting(store.clone(), &api_tokens()).with_files(testing::local_files());
-        let base = common::serve_on_loopback(States {
-            api,
-            webhooks: None,
-        })
-        .await;
+        let base = common::serve_on_loopback(States::new(api, None)).await;
         Self {
             store,
             caller: caller::Caller::new(base),
@@ -86,7 +82,8 @@ fn request_for(method: &str, path: &str) -> (String, Option<Value>) {
         .replace("{identifier}", CLIENT)
         .replace("{ticketId}", &TICKET.to_string())
         .replace("{transactionId}", "905113201")
-        .replace("{attachmentId}", "a1");
+        .replace("{attachmentId}", "a1")
+        .replace("{exportId}", "65f0c0ffee42a1b2c3d4e5f6");
     let body = match (method, path) {
         ("POST", "/clients") => Some(json!({"identifier": "972500000001", "name": "Eve"})),
         ("PATCH", "/clients/{identifier}") => Some(json!({"name": "Dana Cohen"})),
@@ -148,7 +145,7 @@ async fn every_route_refuses_a_token_without_its_scope_changes_nothing_and_logs_
         );
         refused += 1;
     }
-    assert_eq!(refused, 17, "every scoped route was tried");
+    assert_eq!(refused, 20, "every scoped route was tried");
 }
 
 #[tokio::test]

@@ -29,11 +29,7 @@ impl Api {
         let tokens = json!([{"name": "dpo", "scopes": ["read", "write", "erase"], "token": ADMIN}]);
         let api = api_state_accepting(store.clone(), &tokens.to_string())
             .with_files(testing::local_files());
-        let base = common::serve_on_loopback(States {
-            api,
-            webhooks: None,
-        })
-        .await;
+        let base = common::serve_on_loopback(States::new(api, None)).await;
         Self {
             store,
             caller: caller::Caller::new(base),

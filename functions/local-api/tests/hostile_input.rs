@@ -1331,11 +1331,9 @@ fn a_body_marked_base64_that_is_not_base64_is_refused_before_lambda_http_reads_i
 async fn over_http_hostile_bodies_get_the_error_shape_and_write_nothing() {
     let state = seeded_state().await;
     let store = state.store.clone();
-    let base = common::serve_on_loopback(States {
-        api: state.with_files(testing::local_files()),
-        webhooks: None,
-    })
-    .await;
+    let base =
+        common::serve_on_loopback(States::new(state.with_files(testing::local_files()), None))
+            .await;
     let http = shared::testing::http_client();
     let before = stored_documents(&store).await;
 

@@ -7,10 +7,10 @@ use shared::testing::requests::{TEST_API_TOKEN, api_state_with_files};
 use shared::testing::{self};
 
 async fn start() -> String {
-    common::serve_on_loopback(States {
-        api: api_state_with_files(testing::store().await),
-        webhooks: None,
-    })
+    common::serve_on_loopback(States::new(
+        api_state_with_files(testing::store().await),
+        None,
+    ))
     .await
 }
 
@@ -109,11 +109,7 @@ async fn path_parameters_are_decoded_exactly_once_like_api_gateway() {
     }
     let api = shared::testing::requests::api_state_accepting(store.clone(), TEST_API_TOKEN)
         .with_files(testing::local_files());
-    let base = common::serve_on_loopback(States {
-        api,
-        webhooks: None,
-    })
-    .await;
+    let base = common::serve_on_loopback(States::new(api, None)).await;
     let http = shared::testing::http_client();
     let token = format!("Bearer {TEST_API_TOKEN}");
     let encoded = |identifier: &str| {
@@ -162,14 +158,14 @@ async fn a_caller_that_hangs_up_does_not_stop_the_handler_half_way() {
         .await;
     }
     let store = testing::store().await;
-    let base = common::serve_on_loopback(States {
-        api: api_state_with_files(store.clone()),
-        webhooks: Some(local_api::handlers::Webhooks {
+    let base = common::serve_on_loopback(States::new(
+        api_state_with_files(store.clone()),
+        Some(local_api::handlers::Webhooks {
             new_ticket: shared::testing::requests::new_ticket_state(&stub, store.clone()).await,
             closing: shared::testing::requests::closing_state(&stub, store.clone())
                 .map_queue(local_api::AnyQueue::Database),
         }),
-    })
+    ))
     .await;
     let address = base.trim_start_matches("http://").to_owned();
     let body = testing::fixture("glassix/new-ticket-event.json");

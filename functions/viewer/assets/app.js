@@ -66,7 +66,8 @@ const time = (iso, format = dateTime) =>
 function size(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
 
 // ---- API -------------------------------------------------------------------------------
@@ -127,6 +128,7 @@ async function allPages(path, limit, maxPages) {
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   identity = null;
+  exportsRequested.clear();
   signInMessage = message || '';
   render();
 }
@@ -414,6 +416,7 @@ async function showClient(identifier, gen) {
       fact('Identifier', h('span', { dir: 'ltr' }, client.identifier)),
       fact('Tickets', String(tickets.length)),
       fact('Client since', time(client.createdAt, dateOnly))),
+    exportSection(client.identifier, gen),
     h('h2', {}, 'Tickets, newest first'),
     tickets.length
       ? h('ol', { class: 'rows tickets' }, tickets.map(ticketRow))
@@ -428,6 +431,243 @@ async function showClient(identifier, gen) {
     main.append(log.panel);
     log.load();
   }
+}
+
+// ---- a client's data export (for a token with `export`) ---------------------------------
+
+/** How often the screen asks whether the export is ready: every second for the first
+ * minute, then every 5 s; after 15 minutes (the longest an export is built) it stops asking
+ * and offers "Check again". */
+const EXPORT_POLL_MS = 1000;
+const EXPORT_SLOW_AFTER = 60;
+const EXPORT_SLOW_POLL_MS = 5000;
+const EXPORT_WAIT_MS = 15 * 60_000;
+/** A ZIP up to this size is checked against its SHA-256 before it is saved (a larger one would
+ * be held in memory twice; the screen shows its SHA-256 to compare by hand). */
+const EXPORT_CHECK_BYTES = 512 * 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The export last requested in this tab for a client (token and identifier → export id), so
+ * that it is shown again when the reader comes back to the client's screen; forgotten at
+ * sign-out. */
+const exportsRequested = new Map();
+
+/** How many days an export is kept: from when it was ready (or requested) to its expiry. */
+function keptDays(exported) {
+  const days = Math.round((Date.parse(exported.expiresAt) - Date.parse(exported.readyAt || exported.createdAt)) / DAY_MS);
+  return days > 0 ? days : null;
+}
+
+/** The client screen's export: request it, follow it until it is ready or failed, download
+ * its ZIP. None for a token without `export`. */
+function exportSection(identifier, gen) {
+  if (!can('export')) return null;
+  const key = `${token()}\n${identifier}`;
+  const kept = h('span', {}, 'It can be downloaded for a few days, then it is deleted.');
+  const start = h('button', { type: 'button', class: 'export-start' }, 'Export this client’s data');
+  const check = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Check again');
+  const status = h('p', { class: 'export-status', role: 'status', 'aria-live': 'polite' });
+  const message = h('p', { class: 'error export-error', role: 'alert' });
+  const result = h('div', { class: 'export-result' });
+  const section = h('section', { class: 'export-section card', 'aria-labelledby': 'export-heading' },
+    h('h2', { id: 'export-heading' }, 'Export this client’s data'),
+    h('p', { class: 'hint' },
+      'One ZIP file: every conversation of this client as a page to read in a browser, every archived file, and a machine-readable manifest (manifest.json). ',
+      kept, ' Anyone with the file can read all of it: keep it safe.'),
+    status,
+    message,
+    result,
+    h('div', { class: 'inline-buttons' }, start, check));
+
+  let exportId = null;
+  let timer = null;
+  let polls = 0;
+  let failures = 0;
+  let deadline = 0;
+  cleanups.push(() => clearTimeout(timer));
+
+  const say = (text) => {
+    if (status.textContent !== text) status.textContent = text;
+  };
+  /** Focus goes to what comes next only when it was lost (its button disabled or hidden) or
+   * is in this section: never taken from elsewhere on the screen. */
+  const focusOn = (element) => {
+    const active = document.activeElement;
+    if (!active || active === document.body || section.contains(active)) element.focus();
+  };
+  /** The start button again, as `label` (`quiet` beside a ready export's download), with
+   * `text` said as an error, if any. */
+  const offer = (label, text, quiet = false) => {
+    clearTimeout(timer);
+    say('');
+    message.textContent = text || '';
+    start.textContent = label;
+    start.classList.toggle('quiet', quiet);
+    start.hidden = false;
+    start.disabled = false;
+  };
+  const forget = (text) => {
+    exportsRequested.delete(key);
+    fill(result);
+    offer('Request a new export', text);
+    check.hidden = true;
+    focusOn(start);
+  };
+
+  function draw(exported) {
+    exportId = exported.exportId;
+    exportsRequested.set(key, exportId);
+    const days = keptDays(exported);
+    if (days) kept.textContent = `It can be downloaded for ${plural(days, 'day')}, then it is deleted.`;
+    check.hidden = true;
+    message.textContent = '';
+    if (exported.status === 'ready') {
+      if (Date.parse(exported.expiresAt) <= Date.now()) {
+        forget('The last export has expired and was deleted; request a new one.');
+        return;
+      }
+      const download = downloadButton(exported);
+      fill(result,
+        h('dl', { class: 'facts export-facts' },
+          fact('Tickets', String(exported.tickets)),
+          fact('Files', String(exported.files)),
+          fact('Size', size(exported.sizeBytes)),
+          fact('Ready', time(exported.readyAt)),
+          fact('Expires', time(exported.expiresAt)),
+          fact('SHA-256', h('code', { class: 'sha256', dir: 'ltr' }, exported.sha256))),
+        download);
+      offer('Request a new export', '', true);
+      say(`The export is ready: ${plural(exported.tickets, 'ticket')} and ${plural(exported.files, 'file')}, ${size(exported.sizeBytes)}.`);
+      focusOn(download);
+    } else if (exported.status === 'failed') {
+      fill(result);
+      offer('Try again', `The export failed: ${exported.failure || 'the archive did not say why.'}`);
+      focusOn(start);
+    } else {
+      fill(result);
+      start.hidden = true;
+      say('Preparing the export…');
+      schedule();
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    if (!current(gen)) return;
+    if (Date.now() > deadline) {
+      halt('The export is taking long. It goes on being built: check again in a few minutes.');
+      return;
+    }
+    polls += 1;
+    timer = setTimeout(poll, polls > EXPORT_SLOW_AFTER ? EXPORT_SLOW_POLL_MS : EXPORT_POLL_MS);
+  }
+
+  async function poll() {
+    if (!current(gen)) return;
+    let exported;
+    try {
+      exported = await api(`/exports/${enc(exportId)}`);
+    } catch (error) {
+      if (error instanceof SignedOut || !current(gen)) return;
+      failures += 1;
+      if (error.status === 404) {
+        forget('The last export is no longer kept; request a new one.');
+      } else if ((error.status === 0 || error.status >= 500) && failures < 3) {
+        schedule(); // a passing failure: ask again
+      } else {
+        halt(`Whether the export is ready could not be read: ${error.message}`);
+      }
+      return;
+    }
+    if (!current(gen)) return;
+    failures = 0;
+    draw(exported);
+  }
+
+  /** Stops asking, says `text`, and offers to check again or to request a new export. */
+  function halt(text) {
+    offer('Request a new export', text, true);
+    check.hidden = false;
+    focusOn(check);
+  }
+
+  /** Follows the export `exportId` again, from now. */
+  function follow() {
+    deadline = Date.now() + EXPORT_WAIT_MS;
+    polls = 0;
+    failures = 0;
+    poll();
+  }
+
+  function downloadButton(exported) {
+    const name = `client-export-${exported.exportId}.zip`;
+    const button = h('button', { type: 'button', class: 'export-download' }, 'Download');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      message.textContent = '';
+      say(`Downloading ${size(exported.sizeBytes)}…`);
+      try {
+        // Locally the ZIP itself; deployed a redirect to a short-lived link, which fetch follows.
+        const response = await api(exported.file || `/exports/${enc(exported.exportId)}/file`, { raw: true });
+        const blob = await response.blob();
+        if (crypto.subtle && exported.sha256 && blob.size <= EXPORT_CHECK_BYTES
+          && (await sha256Hex(blob)) !== exported.sha256.toLowerCase()) {
+          throw new ApiError(0, 'The downloaded file does not match the export’s SHA-256. Download it again.');
+        }
+        save(blob, name);
+        say(`Downloaded ${name}.`);
+      } catch (error) {
+        if (error instanceof SignedOut || !current(gen)) return;
+        if (error.status === 410 || error.status === 404) {
+          forget(`The export can no longer be downloaded: ${error.message}`);
+          return;
+        }
+        say('');
+        message.textContent = `The export could not be downloaded: ${error.message}`;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  }
+
+  start.addEventListener('click', async () => {
+    clearTimeout(timer);
+    start.disabled = true;
+    check.hidden = true;
+    message.textContent = '';
+    fill(result);
+    say('Requesting the export…');
+    let exported;
+    try {
+      exported = await api(`/clients/${enc(identifier)}/exports`, { method: 'POST' });
+    } catch (error) {
+      if (error instanceof SignedOut || !current(gen)) return;
+      offer(start.textContent, `The export could not be requested: ${error.message}`);
+      focusOn(start);
+      return;
+    }
+    if (!current(gen)) return;
+    deadline = Date.now() + EXPORT_WAIT_MS;
+    polls = 0;
+    failures = 0;
+    draw(exported);
+  });
+  check.addEventListener('click', () => {
+    check.hidden = true;
+    message.textContent = '';
+    say('Preparing the export…');
+    follow();
+  });
+
+  // Back on the screen: the export requested here before, as it is now.
+  if (exportsRequested.has(key)) {
+    exportId = exportsRequested.get(key);
+    start.hidden = true;
+    say('Checking the last export…');
+    follow();
+  }
+  return section;
 }
 
 // ---- who opened it (the access log, for a token with `audit`) ---------------------------
@@ -937,12 +1177,16 @@ function attachmentList(transaction, images, gen) {
 async function fetchFile(file) {
   const response = await api(file.path, { raw: true });
   const blob = await response.blob();
-  if (crypto.subtle && file.sha256) {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
-    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-    if (hex !== file.sha256.toLowerCase()) throw new ApiError(0, 'The file does not match its archived checksum.');
+  if (crypto.subtle && file.sha256 && (await sha256Hex(blob)) !== file.sha256.toLowerCase()) {
+    throw new ApiError(0, 'The file does not match its archived checksum.');
   }
   return blob;
+}
+
+/** The SHA-256 of `blob`, in lowercase hexadecimal. */
+async function sha256Hex(blob) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function save(blob, name) {

@@ -63,6 +63,12 @@ impl Concerning {
         response
     }
 
+    /// The answer refusing `error`, still recorded as concerning this: a refused download of
+    /// a client's data is as much the access log's business as a served one.
+    pub fn refuse(self, error: &crate::error::AppError) -> Response<Body> {
+        self.attach(crate::response::error_response(error))
+    }
+
     fn overridden_by(self, later: Concerning) -> Concerning {
         Concerning {
             client_identifier: later.client_identifier.or(self.client_identifier),

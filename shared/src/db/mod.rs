@@ -5,6 +5,7 @@ mod access_log;
 pub mod checkpoints;
 mod clients;
 pub mod documents;
+mod exports;
 mod holds;
 pub mod ledger;
 mod locks;
@@ -24,6 +25,7 @@ pub use documents::{
     Attachment, ClientDoc, LegalHold, StoredAttachment, TicketDoc, TransactionDoc,
     TransactionRecord, active_hold,
 };
+pub use exports::{EXPORTS, ExportDoc, ExportFile, ExportStatus};
 pub use holds::HeldBy;
 pub use locks::TicketLock;
 pub use mongodb::bson;
@@ -39,7 +41,7 @@ const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 /// The version of the index set of [`Store::ensure_indexes`]; `template.yaml` passes the same
 /// number to the `DatabaseIndexes` custom resource (a test keeps them equal), so a deploy that
 /// changes it runs the migration again.
-pub const INDEXES_VERSION: u32 = 2;
+pub const INDEXES_VERSION: u32 = 3;
 
 /// What a unique index protects: the client identifier or the ticket id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,6 +221,7 @@ impl Store {
                 self.expire(&self.actions, "claimedAt", ledger::RETENTION)
                     .await?;
                 self.ensure_access_log_indexes().await?;
+                self.ensure_export_indexes().await?;
                 Ok::<_, StoreError>(())
             })
             .await

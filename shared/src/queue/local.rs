@@ -20,8 +20,7 @@ use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ArchiveJob, DEDUPLICATION_WINDOW, JobQueue, MAX_RECEIVE_BATCH, MAX_RECEIVES, QueueError,
-    deduplication_id,
+    DEDUPLICATION_WINDOW, JobQueue, MAX_RECEIVE_BATCH, MAX_RECEIVES, QueueError, QueueJob,
 };
 use crate::db::{Store, StoreError};
 
@@ -29,6 +28,10 @@ use crate::db::{Store, StoreError};
 pub const QUEUE: &str = "local_archive_queue";
 /// Jobs that failed [`MAX_RECEIVES`] times.
 pub const DEAD_LETTERS: &str = "local_archive_dead_letters";
+/// The export queue's waiting and in-flight jobs.
+pub const EXPORT_QUEUE: &str = "local_export_queue";
+/// Export jobs that failed [`MAX_RECEIVES`] times.
+pub const EXPORT_DEAD_LETTERS: &str = "local_export_dead_letters";
 
 /// How long a received job stays hidden: longer than the worker's timeout in the template, as
 /// the deployed queue's visibility timeout is.
@@ -62,13 +65,25 @@ pub struct QueuedJob {
 pub struct LocalQueue {
     store: Store,
     visibility: Duration,
+    /// The collections of waiting and of dead jobs.
+    collections: (&'static str, &'static str),
 }
 
 impl LocalQueue {
+    /// The archive queue.
     pub fn new(store: Store) -> Self {
         Self {
             store,
             visibility: VISIBILITY,
+            collections: (QUEUE, DEAD_LETTERS),
+        }
+    }
+
+    /// The export queue: the same contract, its own jobs and dead letters.
+    pub fn exports(store: Store) -> Self {
+        Self {
+            collections: (EXPORT_QUEUE, EXPORT_DEAD_LETTERS),
+            ..Self::new(store)
         }
     }
 
@@ -80,11 +95,11 @@ impl LocalQueue {
     }
 
     fn jobs(&self) -> mongodb::Collection<QueuedJob> {
-        self.store.database().collection(QUEUE)
+        self.store.database().collection(self.collections.0)
     }
 
     fn dead_letters(&self) -> mongodb::Collection<QueuedJob> {
-        self.store.database().collection(DEAD_LETTERS)
+        self.store.database().collection(self.collections.1)
     }
 
     /// Every job waiting or in flight, oldest first.
@@ -192,8 +207,8 @@ impl LocalQueue {
 }
 
 impl JobQueue for LocalQueue {
-    async fn enqueue(&self, job: &ArchiveJob, delivery: &[u8]) -> Result<(), QueueError> {
-        let deduplication_id = deduplication_id(job.ticket_id, delivery);
+    async fn enqueue<J: QueueJob>(&self, job: &J, delivery: &[u8]) -> Result<(), QueueError> {
+        let deduplication_id = job.deduplication_id(delivery);
         let now = DateTime::now();
         let window_start =
             DateTime::from_millis(now.timestamp_millis() - DEDUPLICATION_WINDOW.as_millis() as i64);
@@ -218,7 +233,7 @@ impl JobQueue for LocalQueue {
         if !duplicate {
             let queued = QueuedJob {
                 id: ObjectId::new(),
-                group: job.ticket_id.to_string(),
+                group: job.group(),
                 deduplication_id,
                 body: job.body(),
                 sent_at: now,
@@ -232,7 +247,7 @@ impl JobQueue for LocalQueue {
                 .await
                 .map_err(StoreError::from)?;
         }
-        tracing::info!(ticket_id = job.ticket_id, duplicate, "archive job enqueued");
+        tracing::info!(group = job.group(), duplicate, "job enqueued");
         Ok(())
     }
 

@@ -22,6 +22,7 @@
 //! Errors describe failures by kind and error code only: message bodies and service messages
 //! (which may echo request parameters) are never put in an error or a log line.
 
+mod any;
 mod local;
 pub mod poller;
 pub mod redrive;
@@ -34,7 +35,8 @@ use aws_sdk_sqs::types::Message;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use local::{DEAD_LETTERS, LocalQueue, QUEUE, QueuedJob};
+pub use any::AnyQueue;
+pub use local::{DEAD_LETTERS, EXPORT_DEAD_LETTERS, EXPORT_QUEUE, LocalQueue, QUEUE, QueuedJob};
 pub use sqs::SqsQueue;
 
 /// Receives before a job moves to the dead-letter queue: the template's `maxReceiveCount`
@@ -47,6 +49,29 @@ pub const MAX_RECEIVE_BATCH: i32 = 10;
 /// SQS's deduplication window; the local queue keeps the same.
 pub const DEDUPLICATION_WINDOW: Duration = Duration::from_secs(5 * 60);
 
+/// What a queue carries of a job: its message group (jobs of one group run one at a time, in
+/// order), the deduplication id of one delivery of it, and its body.
+pub trait QueueJob: Sync {
+    fn group(&self) -> String;
+    fn deduplication_id(&self, delivery: &[u8]) -> String;
+    fn body(&self) -> String;
+}
+
+impl QueueJob for ArchiveJob {
+    /// The ticket: two jobs of one ticket never run at the same time.
+    fn group(&self) -> String {
+        self.ticket_id.to_string()
+    }
+
+    fn deduplication_id(&self, delivery: &[u8]) -> String {
+        deduplication_id(self.ticket_id, delivery)
+    }
+
+    fn body(&self) -> String {
+        serde_json::to_string(self).expect("a struct of one integer always serialises")
+    }
+}
+
 /// The message body of one archive job: `{"ticketId": 48213977}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -55,24 +80,24 @@ pub struct ArchiveJob {
 }
 
 impl ArchiveJob {
-    /// Reads a message body. The error gives the position and kind of the problem, not the body,
-    /// because a malformed body may be anything, including someone's message text.
     pub fn parse(body: &str) -> Result<Self, QueueError> {
-        serde_json::from_str(body).map_err(|e| QueueError::InvalidJob {
-            kind: match e.classify() {
-                serde_json::error::Category::Io => "read",
-                serde_json::error::Category::Syntax => "syntax",
-                serde_json::error::Category::Data => "data",
-                serde_json::error::Category::Eof => "truncated input",
-            },
-            line: e.line(),
-            column: e.column(),
-        })
+        parse_job(body)
     }
+}
 
-    pub(crate) fn body(&self) -> String {
-        serde_json::to_string(self).expect("a struct of one integer always serialises")
-    }
+/// Reads a message body. The error gives the position and kind of the problem, not the body,
+/// because a malformed body may be anything, including someone's message text.
+pub fn parse_job<J: serde::de::DeserializeOwned>(body: &str) -> Result<J, QueueError> {
+    serde_json::from_str(body).map_err(|e| QueueError::InvalidJob {
+        kind: match e.classify() {
+            serde_json::error::Category::Io => "read",
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Data => "data",
+            serde_json::error::Category::Eof => "truncated input",
+        },
+        line: e.line(),
+        column: e.column(),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +113,7 @@ pub enum QueueError {
     #[error("local queue: {0}")]
     Local(#[from] crate::db::StoreError),
     #[error(
-        "the archive job is not {{\"ticketId\": <integer>}}: {kind} error at line {line}, column {column}"
+        "the job's message is not what its queue carries: {kind} error at line {line}, column {column}"
     )]
     InvalidJob {
         kind: &'static str,
@@ -115,11 +140,10 @@ impl QueueError {
 /// [`LocalQueue`]; messages come back in SQS's shape either way, so the worker's own handler
 /// runs on what either hands out.
 pub trait JobQueue: Send + Sync {
-    /// Sends one job: grouped by ticket, deduplicated by [`deduplication_id`]`(ticket_id,
-    /// delivery)`.
-    fn enqueue(
+    /// Sends one job: in its group, deduplicated by its deduplication id for `delivery`.
+    fn enqueue<J: QueueJob>(
         &self,
-        job: &ArchiveJob,
+        job: &J,
         delivery: &[u8],
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 

@@ -1,9 +1,11 @@
-//! What Lambda's SQS event source does for the archive worker, for `local-api` (and the tests):
-//! receive a batch from the archive queue, hand it to the worker's own batch handler, delete
-//! what succeeded and give what failed back to the queue with a backoff. The same code runs on
-//! either queue, so the local pipeline is the deployed one.
+//! What Lambda's SQS event source does for a queue's worker (the archive worker, the export
+//! worker), for `local-api` (and the tests): receive a batch from the queue, hand it to the
+//! worker's own batch handler, delete what succeeded and give what failed back to the queue
+//! with a backoff. The same code runs on either queue, so the local pipeline is the deployed
+//! one.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
@@ -11,12 +13,36 @@ use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use tokio::time::Instant;
 
 use super::{JobQueue, QueueError, backoff};
-use crate::archive::worker::run_batch;
+use crate::archive::worker::{BatchRun, run_batch};
+use crate::glassix::Deadline;
 use crate::job::Outcome;
 use crate::state::WorkerState;
 
-/// The worker's timeout in `template.yaml`, less what the worker keeps to answer.
+/// The archive worker's timeout in `template.yaml`, less what the worker keeps to answer.
 pub const JOB_TIME: Duration = Duration::from_secs(117);
+
+/// A queue consumer's own batch handler, as its Lambda runs it.
+pub trait QueueWorker: Send + Sync {
+    /// What the queue is called in log lines.
+    const QUEUE: &'static str;
+    /// The function's timeout in `template.yaml`, less what it keeps to answer.
+    const JOB_TIME: Duration;
+
+    fn run_batch(
+        &self,
+        event: SqsEvent,
+        deadline: Deadline,
+    ) -> impl Future<Output = BatchRun> + Send;
+}
+
+impl QueueWorker for WorkerState {
+    const QUEUE: &'static str = "archive queue";
+    const JOB_TIME: Duration = JOB_TIME;
+
+    async fn run_batch(&self, event: SqsEvent, deadline: Deadline) -> BatchRun {
+        run_batch(self, event, deadline).await
+    }
+}
 /// Long polling: an idle local API makes one request every 20 s.
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -32,20 +58,20 @@ pub struct Polled {
 }
 
 /// Polls until the process ends; a failed receive is logged and retried after a pause.
-pub async fn run<Q: JobQueue>(queue: Q, worker: WorkerState) {
-    tracing::info!("archive queue poller started");
+pub async fn run<Q: JobQueue, W: QueueWorker>(queue: Q, worker: W) {
+    tracing::info!(queue = W::QUEUE, "queue poller started");
     loop {
-        if let Err(error) = poll_once(&queue, &worker, WAIT, JOB_TIME).await {
-            tracing::warn!(error = %error, "archive queue poll failed");
+        if let Err(error) = poll_once(&queue, &worker, WAIT, W::JOB_TIME).await {
+            tracing::warn!(queue = W::QUEUE, error = %error, "queue poll failed");
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     }
 }
 
 /// One receive → handle → delete round, each job given `job_time`.
-pub async fn poll_once<Q: JobQueue>(
+pub async fn poll_once<Q: JobQueue, W: QueueWorker>(
     queue: &Q,
-    worker: &WorkerState,
+    worker: &W,
     wait: Duration,
     job_time: Duration,
 ) -> Result<Polled, QueueError> {
@@ -54,7 +80,9 @@ pub async fn poll_once<Q: JobQueue>(
     if messages.is_empty() {
         return Ok(Polled::default());
     }
-    let run = run_batch(worker, sqs_event(&messages), Instant::now() + job_time).await;
+    let run = worker
+        .run_batch(sqs_event(&messages), Instant::now() + job_time)
+        .await;
     let failed: HashSet<&str> = run
         .response
         .batch_item_failures
@@ -82,9 +110,9 @@ pub async fn poll_once<Q: JobQueue>(
 
 /// Polls with no wait until the queue hands out nothing more now (failed jobs wait out their
 /// backoff); what `local-api reconcile` and the tests run after queueing.
-pub async fn work_off<Q: JobQueue>(
+pub async fn work_off<Q: JobQueue, W: QueueWorker>(
     queue: &Q,
-    worker: &WorkerState,
+    worker: &W,
     job_time: Duration,
 ) -> Result<Polled, QueueError> {
     let mut total = Polled::default();

@@ -8,7 +8,7 @@ use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use super::{ArchiveJob, JobQueue, MAX_RECEIVE_BATCH, QueueError, deduplication_id};
+use super::{JobQueue, MAX_RECEIVE_BATCH, QueueError, QueueJob};
 use crate::config::{ConfigError, keys};
 
 /// SQS refuses long polls longer than 20 seconds.
@@ -51,24 +51,25 @@ impl SqsQueue {
 }
 
 impl JobQueue for SqsQueue {
-    /// MessageGroupId = the ticket id, MessageDeduplicationId = [`deduplication_id`].
-    async fn enqueue(&self, job: &ArchiveJob, delivery: &[u8]) -> Result<(), QueueError> {
+    /// MessageGroupId and MessageDeduplicationId from the job ([`QueueJob`]).
+    async fn enqueue<J: QueueJob>(&self, job: &J, delivery: &[u8]) -> Result<(), QueueError> {
+        let group = job.group();
         let output = self
             .client
             .send_message()
             .queue_url(&self.url)
             .message_body(job.body())
-            .message_group_id(job.ticket_id.to_string())
-            .message_deduplication_id(deduplication_id(job.ticket_id, delivery))
+            .message_group_id(&group)
+            .message_deduplication_id(job.deduplication_id(delivery))
             .send()
             .await
             .map_err(|e| sqs_error("SendMessage", &e))?;
         // A copy dropped as a duplicate is also acknowledged (with the original's message id), so
         // "enqueued" means "SQS holds a job for this delivery".
         tracing::info!(
-            ticket_id = job.ticket_id,
+            group,
             message_id = output.message_id().unwrap_or_default(),
-            "archive job enqueued"
+            "job enqueued"
         );
         Ok(())
     }

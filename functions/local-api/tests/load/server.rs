@@ -20,13 +20,13 @@ pub(crate) async fn start_local_api(stub: &GlassixStub, store: Store) -> String 
         LocalQueue::new(store.clone()),
         worker_state(stub, store.clone()),
     ));
-    common::serve_on_loopback(States {
-        api: api_state_with_files(store.clone()),
-        webhooks: Some(Webhooks {
+    common::serve_on_loopback(States::new(
+        api_state_with_files(store.clone()),
+        Some(Webhooks {
             new_ticket: new_ticket_state(stub, store.clone()).await,
             closing: closing_state(stub, store).map_queue(AnyQueue::Database),
         }),
-    })
+    ))
     .await
 }
 

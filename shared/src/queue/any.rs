@@ -1,14 +1,15 @@
-//! The archive queue of `local-api`: SQS when `ARCHIVE_QUEUE_URL` names one (moto's, for the
-//! production shape), else the database-backed queue with the same contract. Either way the
-//! closing pipeline is the deployed one: the webhook and the reconciliation queue, the poller
-//! runs the worker's own handler.
+//! A queue that is SQS when the configuration names one (deployed, or moto's for the production
+//! shape locally), else the database-backed queue with the same contract (`local-api` with
+//! nothing configured). Either way a pipeline is the deployed one: the producers queue, and a
+//! poller runs the worker's own handler.
 
 use std::time::Duration;
 
 use aws_sdk_sqs::types::Message;
-use shared::config::Config;
-use shared::db::Store;
-use shared::queue::{ArchiveJob, JobQueue, LocalQueue, QueueError, SqsQueue};
+
+use super::{JobQueue, LocalQueue, QueueError, QueueJob, SqsQueue};
+use crate::config::Config;
+use crate::db::Store;
 
 #[derive(Clone)]
 pub enum AnyQueue {
@@ -17,17 +18,26 @@ pub enum AnyQueue {
 }
 
 impl AnyQueue {
-    /// SQS with `ARCHIVE_QUEUE_URL`, else the queue in `store`'s database.
+    /// The archive queue: SQS with `ARCHIVE_QUEUE_URL`, else the queue in `store`'s database.
     pub async fn from_config(config: &Config, store: &Store) -> Self {
         match SqsQueue::from_config(config).await {
             Ok(queue) => Self::Sqs(queue),
             Err(_) => Self::Database(LocalQueue::new(store.clone())),
         }
     }
+
+    /// The export queue: SQS with `EXPORT_QUEUE_URL`, else the export queue in `store`'s
+    /// database.
+    pub async fn exports(config: &Config, store: &Store) -> Self {
+        match &config.export_queue_url {
+            Some(url) => Self::Sqs(SqsQueue::from_env(url.clone()).await),
+            None => Self::Database(LocalQueue::exports(store.clone())),
+        }
+    }
 }
 
 impl JobQueue for AnyQueue {
-    async fn enqueue(&self, job: &ArchiveJob, delivery: &[u8]) -> Result<(), QueueError> {
+    async fn enqueue<J: QueueJob>(&self, job: &J, delivery: &[u8]) -> Result<(), QueueError> {
         match self {
             Self::Sqs(queue) => queue.enqueue(job, delivery).await,
             Self::Database(queue) => queue.enqueue(job, delivery).await,
