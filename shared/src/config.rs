@@ -19,7 +19,8 @@ const DEFAULT_MAX_ATTACHMENT_MB: u64 = 1024;
 /// The worker's ephemeral storage is at most 10 GB.
 const MAX_ATTACHMENT_MB_LIMIT: u64 = 10 * 1024;
 const DEFAULT_ACCESS_LOG_DAYS: i64 = 730;
-const DEFAULT_EXPORT_DAYS: i64 = 7;
+/// How long an export can be downloaded when `EXPORT_DAYS` is unset.
+pub const DEFAULT_EXPORT_DAYS: i64 = 7;
 /// A century, the longest any retention may be.
 const MAX_DAYS: i64 = 36_500;
 const DEFAULT_DATABASE: &str = "client_ticket_manager";

@@ -166,7 +166,7 @@ impl Purger<'_> {
             within_deadline(deadline, self.store.expired_exports(to_bson(now), PAGE)).await?;
         for export in &expired {
             let key = crate::export::paths::export_key(&export.export_id);
-            crate::job::within(deadline, "file store", self.files.delete(&key)).await?;
+            within(deadline, "file store", self.files.delete(&key)).await?;
             within_deadline(deadline, self.store.delete_export(&export.export_id)).await?;
         }
         Ok(expired.len() as u64)
@@ -184,9 +184,7 @@ impl Purger<'_> {
         report: &mut PurgeReport,
     ) -> Result<Option<i64>, AppError> {
         let store = self.store;
-        let mut clients: Vec<&str> = page.iter().map(|t| t.client_identifier.as_str()).collect();
-        clients.sort_unstable();
-        clients.dedup();
+        let clients = distinct_clients(page.iter());
         let held_clients = within_deadline(deadline, store.held_clients(&clients, now)).await?;
         let mut erased: Vec<&TicketDoc> = Vec::new();
         let mut cut_after = None;
@@ -219,12 +217,7 @@ impl Purger<'_> {
         report.bytes += within_deadline(deadline, store.stored_bytes(&ids)).await?;
         within_deadline(deadline, store.delete_tickets(&erased)).await?;
         report.deleted += erased.len() as u64;
-        let mut their_clients: Vec<&str> = erased
-            .iter()
-            .map(|t| t.client_identifier.as_str())
-            .collect();
-        their_clients.sort_unstable();
-        their_clients.dedup();
+        let their_clients = distinct_clients(erased.iter().copied());
         report.clients_deleted += within_deadline(
             deadline,
             store.delete_clients_without_tickets(&their_clients, now),
@@ -263,4 +256,12 @@ impl Purger<'_> {
             )]);
         }
     }
+}
+
+/// The clients of `tickets`, each once.
+fn distinct_clients<'t>(tickets: impl Iterator<Item = &'t TicketDoc>) -> Vec<&'t str> {
+    let mut clients: Vec<&str> = tickets.map(|t| t.client_identifier.as_str()).collect();
+    clients.sort_unstable();
+    clients.dedup();
+    clients
 }

@@ -124,9 +124,10 @@ impl Handler {
 }
 
 impl States {
-    /// The routes over `api`, exports queued in its database and kept 7 days (the default).
+    /// The routes over `api`, exports queued in its database and kept the default time.
     pub fn new(api: ApiState<FileStore>, webhooks: Option<Webhooks>) -> Self {
-        let exports = ExportRequests::in_database(&api.store, chrono::Duration::days(7));
+        let lifetime = chrono::Duration::days(shared::config::DEFAULT_EXPORT_DAYS);
+        let exports = ExportRequests::in_database(&api.store, lifetime);
         Self {
             api,
             webhooks,
