@@ -77,9 +77,13 @@ async fn the_event_file_builds_the_export_into_s3_once() {
     assert_eq!(Some(stored.sha256), ready.sha256);
     assert_eq!(stored.content_type, "application/zip");
 
-    // Delivered again (SQS delivers at least once): nothing is rebuilt or changed.
+    // Delivered again (SQS delivers at least once) after the client got another ticket:
+    // nothing is rebuilt, so the stored ZIP is still the one its record describes.
+    seed_ticket(&store, CLIENT, 48213978).await;
     let answer = handle(&state, event, Instant::now() + Duration::from_secs(60)).await;
     assert!(answer.batch_item_failures.is_empty());
+    let again = state.files.head(&key).await.expect("head").expect("stored");
+    assert_eq!(Some(again.sha256), ready.sha256, "the ZIP was not rebuilt");
     assert_eq!(store.get_export(&id).await.expect("read"), Some(ready));
 }
 
