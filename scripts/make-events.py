@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import pathlib
+import urllib.parse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "shared" / "fixtures" / "glassix"
@@ -45,6 +46,7 @@ EVENTS = {
     "webhook-ticket-state-change": ("POST", "/webhooks/glassix/ticket-state-change", None, None, None, compact_fixture("ticket-state-change-closed-event.json"), True),
     "create-client": ("POST", "/clients", None, None, None, json.dumps({"identifier": "dana+vip@example.com", "name": "דנה כהן"}, ensure_ascii=False), False),
     "list-clients": ("GET", "/clients", None, None, {"limit": "20"}, None, False),
+    "search-tickets": ("GET", "/tickets", None, None, {"q": "refund 4471", "channel": "WhatsApp", "limit": "20"}, None, False),
     "get-client": ("GET", "/clients/{identifier}", "/clients/dana+vip@example.com", {"identifier": "dana+vip@example.com"}, None, None, False),
     "update-client": ("PATCH", "/clients/{identifier}", "/clients/dana+vip@example.com", {"identifier": "dana+vip@example.com"}, None, json.dumps({"name": "Dana Cohen"}), False),
     "delete-client": ("DELETE", "/clients/{identifier}", "/clients/dana+vip@example.com", {"identifier": "dana+vip@example.com"}, None, None, False),
@@ -78,7 +80,8 @@ def event(method, route, raw_path, path_params, query, body, webhook):
         headers["x-glassix-request-count"] = "1"
     elif webhook is False:
         headers["authorization"] = f"Bearer {DEV_TOKEN}"
-    raw_query = "&".join(f"{k}={v}" for k, v in (query or {}).items())
+    # Encoded as API Gateway hands it over; `queryStringParameters` holds the decoded values.
+    raw_query = urllib.parse.urlencode(query or {}, quote_via=urllib.parse.quote)
     e = {
         "version": "2.0",
         "routeKey": f"{method} {route}",

@@ -1,13 +1,16 @@
-//! What the at-scale benchmarks (`purge`, `export`) share besides their environment reading
-//! (`host.rs`): the clients they seed with, a process's peak memory and CPU time from `/proc`,
-//! and the report's number formatting.
+//! What the at-scale benchmarks (`purge`, `export`, `search`) share besides their environment
+//! reading (`host.rs`): the clients they seed with, their bulk inserts, a process's peak memory
+//! and CPU time from `/proc`, and the report's number formatting.
 
 use std::process::Command;
 use std::sync::OnceLock;
 
+use mongodb::bson::Document;
 use mongodb::options::{ClientOptions, WriteConcern};
 
 const REGION: &str = "us-east-1";
+/// Documents per `insert_many`.
+const BATCH: usize = 1000;
 
 /// A client with the store's write concern (majority), named `app_name` in FerretDB's logs.
 pub async fn mongo_client(uri: &str, app_name: &str) -> Result<mongodb::Client, String> {
@@ -17,6 +20,24 @@ pub async fn mongo_client(uri: &str, app_name: &str) -> Result<mongodb::Client, 
     options.write_concern = Some(WriteConcern::majority());
     options.app_name = Some(app_name.into());
     mongodb::Client::with_options(options).map_err(|e| e.to_string())
+}
+
+/// `documents` into `collection`, `BATCH` to each `insert_many`.
+pub async fn insert(
+    database: &mongodb::Database,
+    collection: &str,
+    documents: impl Iterator<Item = Document>,
+) -> Result<(), String> {
+    let collection = database.collection::<Document>(collection);
+    let mut documents = documents.peekable();
+    while documents.peek().is_some() {
+        let batch: Vec<Document> = documents.by_ref().take(BATCH).collect();
+        collection
+            .insert_many(batch)
+            .await
+            .map_err(|e| format!("insert into {}: {e}", collection.name()))?;
+    }
+    Ok(())
 }
 
 /// The SDK's S3 client configured as the functions configure theirs, straight to moto.

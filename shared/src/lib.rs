@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod glassix;
+pub mod html_text;
 pub mod job;
 pub mod keys;
 pub mod metrics;
@@ -29,6 +30,7 @@ pub mod response;
 pub mod rest;
 pub mod retention;
 pub mod runtime;
+pub mod search;
 pub mod secret;
 pub mod state;
 #[cfg(feature = "template")]

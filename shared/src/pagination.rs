@@ -88,6 +88,27 @@ impl CursorKey for AccessKey {
     }
 }
 
+/// Search results are listed newest first: by closing (or opening) time, then by ticket id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchKey {
+    pub at_millis: i64,
+    pub ticket_id: i64,
+}
+
+impl CursorKey for SearchKey {
+    const TAG: &'static str = "s1";
+    fn to_text(&self) -> String {
+        format!("{}:{}", self.at_millis, self.ticket_id)
+    }
+    fn from_text(text: &str) -> Option<Self> {
+        let (at, id) = text.split_once(':')?;
+        Some(Self {
+            at_millis: at.parse().ok()?,
+            ticket_id: id.parse().ok()?,
+        })
+    }
+}
+
 /// One page asked for: how many items, and the key to continue after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<K> {

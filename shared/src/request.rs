@@ -8,6 +8,28 @@ use crate::error::AppError;
 /// REST bodies above this size are refused with 413.
 const MAX_API_BODY: usize = 1024 * 1024;
 
+/// A query value of 1 to `max_chars` characters (400 otherwise).
+pub fn bounded_param(name: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    if (1..=max_chars).contains(&value.chars().count()) {
+        Ok(value.to_owned())
+    } else {
+        Err(AppError::BadRequest(format!(
+            "{name} must be 1 to {max_chars} characters"
+        )))
+    }
+}
+
+/// A query value that is an RFC 3339 date-time (400 otherwise).
+pub fn time_param(name: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            AppError::BadRequest(format!(
+                "{name} must be an RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z"
+            ))
+        })
+}
+
 /// The raw body, refused with 413 above `limit` bytes.
 pub fn body_bytes(request: &Request, limit: usize) -> Result<&[u8], AppError> {
     let bytes: &[u8] = request.body().as_ref();

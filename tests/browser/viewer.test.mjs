@@ -145,7 +145,8 @@ test('signed in, the client is found by identifier prefix, with the keyboard', a
   await page.focus('#prefix');
   await page.keyboard.type('9725498');
   await page.keyboard.press('Enter');
-  await page.locator('.clients li', { hasText: '972549800000' }).waitFor();
+  // The unfiltered first page also lists 972549800000: wait for the filtered page itself.
+  await page.waitForFunction(() => document.querySelectorAll('.clients li').length === 2);
   assert.deepEqual(await page.locator('.clients .identifier').allTextContents(), ['972549800000', CLIENT_ID]);
 
   await page.fill('#prefix', CLIENT_ID.slice(0, 9));
@@ -799,4 +800,280 @@ test('a read-only token sees no export on the client screen', async () => {
   assert.equal(await tab.locator('.export-section').count(), 0, 'no export section');
   assert.equal(await tab.getByRole('button', { name: /export/i }).count(), 0, 'no export button');
   await tab.close();
+});
+
+// ---- search: tickets by what was said, from the first screen ------------------------------
+// Seeded through the API: a WhatsApp ticket whose client is a phone number and whose Hebrew
+// has niqqud, an e-mail ticket that quotes that number in another writing and an address in
+// capitals, and a decoy that says almost the same (the next number, a shorter address).
+
+const HEBREW_TICKET = TICKET_ID + 100_000;
+const MAIL_TICKET = HEBREW_TICKET + 1;
+const DECOY_TICKET = HEBREW_TICKET + 2;
+const PAGED_FIRST = HEBREW_TICKET + 10;
+const PAGED = 21; // one more than the viewer's page of results
+const HOSTILE_SNIPPET = '🙏🙏 <img src=x onerror="window.pwned = 1"> forwarded';
+
+async function seedSearch() {
+  const message = (id, text, senderType = 'Client') => ({
+    id, dateTime: `2024-06-10T09:${String(id).padStart(2, '0')}:00Z`, type: 'Message', text, senderType,
+  });
+  const clients = [['972541112233', 'Yossi Mizrahi'], ['yael.katz@example.com', 'Yael Katz'],
+    ['moshe.katz@example.com', 'Moshe Katz'], ['inventory@example.org', 'Stock Desk']];
+  for (const [identifier, name] of clients) {
+    const created = await rest('POST', '/clients', { identifier, name });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  }
+  const tickets = [
+    ['972541112233', {
+      ticketId: HEBREW_TICKET, clientName: 'Yossi Mizrahi', protocolType: 'WhatsApp', tags: ['Delivery'],
+      ticketOpeningDate: '2024-06-10T09:00:00Z', closedAt: '2024-06-10T21:30:00Z', // 11 June in Jerusalem
+      transactions: [message(1, 'שָׁלוֹם רַב, ההזמנה שלי עוד לא הגיעה'), message(2, 'מה שלומך? אני בודקת מול חברת השליחויות', 'Agent')],
+    }],
+    ['yael.katz@example.com', {
+      ticketId: MAIL_TICKET, clientName: 'Yael Katz', protocolType: 'Mail', tags: ['Account'],
+      ticketOpeningDate: '2024-05-01T09:00:00Z', closedAt: '2024-05-02T10:00:00Z',
+      transactions: [message(1, 'Hello, my new number is 054-111-2233. Please update my details.'),
+        message(2, 'Done. We will write to YAEL.KATZ@EXAMPLE.COM from now on.', 'Agent')],
+    }],
+    ['moshe.katz@example.com', {
+      ticketId: DECOY_TICKET, clientName: 'Moshe Katz', protocolType: 'SMS', tags: [],
+      ticketOpeningDate: '2024-04-01T09:00:00Z', closedAt: '2024-04-01T10:00:00Z',
+      transactions: [message(1, 'Please call 054-111-2234, not the old number. Copy katz@example.com, not Yael. שלומות'),
+        message(2, HOSTILE_SNIPPET)],
+    }],
+  ];
+  for (let n = 0; n < PAGED; n += 1) {
+    tickets.push(['inventory@example.org', {
+      ticketId: PAGED_FIRST + n, clientName: 'Stock Desk', protocolType: 'Web', tags: [],
+      ticketOpeningDate: '2023-01-01T09:00:00Z', closedAt: new Date(Date.UTC(2023, 0, 2 + n)).toISOString(),
+      transactions: [message(1, `Inventory count ${n + 1} is done.`)],
+    }]);
+  }
+  for (const [identifier, ticket] of tickets) {
+    const created = await rest('POST', `/clients/${encodeURIComponent(identifier)}/tickets`, ticket);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  }
+}
+
+/** The results on screen as the reader sees them: each ticket's facts, and each quoted
+ * message with the text of its marks. */
+function resultsOf(tab) {
+  return tab.locator('.results > li').evaluateAll((rows) => rows.map((row) => ({
+    ticketId: Number(row.dataset.ticketId),
+    title: row.querySelector('.title').textContent,
+    identifier: row.querySelector('.identifier').textContent,
+    name: row.querySelector('.name')?.textContent ?? null,
+    channel: row.querySelector('.channel').textContent,
+    closed: row.querySelector('.dates').textContent,
+    tags: [...row.querySelectorAll('.tags li')].map((li) => li.textContent),
+    matches: [...row.querySelectorAll('.match')].map((link) => ({
+      href: link.getAttribute('href'),
+      snippet: link.querySelector('.snippet').textContent,
+      marks: [...link.querySelectorAll('mark')].map((mark) => mark.textContent),
+    })),
+  })));
+}
+
+/** Fills the search form on screen and submits it with Enter; waits for the new results (or
+ * the message of a refused search). */
+async function searchFor(tab, { q = '', from = '', to = '', channel = '' }) {
+  await tab.evaluate(() => { window.beforeSearch = document.querySelector('main h1'); });
+  await tab.fill('#q', q);
+  await tab.fill('#closed-from', from);
+  await tab.fill('#closed-to', to);
+  await tab.selectOption('#channel', channel);
+  await tab.press('#q', 'Enter');
+  await tab.waitForFunction(() => document.querySelector('main h1') !== window.beforeSearch
+    && (/found\.$|more match\.$|^No ticket/.test(document.querySelector('.search-results [role=status]')?.textContent || '')
+      || document.querySelector('.search-results [role=alert]')?.textContent));
+}
+
+const idsOf = (results) => results.map((r) => r.ticketId);
+
+let searcher;
+
+test('the first screen searches the conversations: Hebrew without niqqud, final letters, local closing days', async () => {
+  await seedSearch();
+  searcher = await signedIn(TOKEN);
+  const form = searcher.getByRole('search', { name: 'Tickets by what was said' });
+  await form.waitFor();
+  assert.equal(await searcher.getByRole('search', { name: 'Clients by identifier' }).locator('#prefix').count(), 1,
+    'the client search by identifier stays');
+  assert.equal(await form.getByLabel('Words, a phone number or an e-mail address').count(), 1);
+
+  // Typed without niqqud: the archive's "שָׁלוֹם" and the archived ticket's "שלום" are found,
+  // marked as archived; "שלומך" and "שלומות" are other words.
+  await searcher.focus('#q');
+  await searchFor(searcher, { q: 'שלום' });
+  assert.match(searcher.url(), /#\/search\?q=%D7%A9/);
+  const status = searcher.locator('.search-results [role=status]');
+  assert.equal(await status.textContent(), '2 tickets found.');
+  let results = await resultsOf(searcher);
+  assert.deepEqual(idsOf(results), [HEBREW_TICKET, TICKET_ID], 'newest closing first');
+  assert.deepEqual(results[0], {
+    ticketId: HEBREW_TICKET,
+    title: `Ticket ${HEBREW_TICKET}`,
+    identifier: '972541112233',
+    name: 'Yossi Mizrahi',
+    channel: 'WhatsApp',
+    closed: `Closed ${localTime.format(new Date('2024-06-10T21:30:00Z'))}`,
+    tags: ['Delivery'],
+    matches: [{
+      href: `#/tickets/${HEBREW_TICKET}?transaction=1`,
+      snippet: 'שָׁלוֹם רַב, ההזמנה שלי עוד לא הגיעה',
+      marks: ['שָׁלוֹם'],
+    }],
+  });
+  assert.deepEqual(results[1].matches.map((m) => m.marks), [['שלום']]);
+  assert.equal(results[1].matches[0].snippet, expected()[0].text);
+
+  // With the final mem typed, as a prefix: "שלומך" (a plain mem in the archive) is found too;
+  // closed on 11 June in the reader's zone (21:30 UTC on the 10th), so the archived ticket of
+  // March and the decoy of April are left out.
+  const asked = searcher.waitForRequest((request) => new URL(request.url()).pathname === '/tickets');
+  await searchFor(searcher, { q: 'שלום*', from: '2024-06-11', to: '2024-06-11' });
+  const params = new URL((await asked).url()).searchParams;
+  assert.equal(params.get('closedFrom'), '2024-06-10T21:00:00.000Z', 'the start of 11 June in Jerusalem');
+  assert.equal(params.get('closedTo'), '2024-06-11T20:59:59.999Z', 'the end of 11 June in Jerusalem');
+  results = await resultsOf(searcher);
+  assert.deepEqual(idsOf(results), [HEBREW_TICKET]);
+  assert.deepEqual(results[0].matches.map((m) => m.marks), [['שָׁלוֹם'], ['שלומך']]);
+  assert.equal(await searcher.inputValue('#closed-from'), '2024-06-11', 'the form shows the search');
+
+  // The day before, in the reader's zone, has none.
+  await searchFor(searcher, { q: 'שלום*', from: '2024-06-10', to: '2024-06-10' });
+  assert.equal(await searcher.locator('.results > li').count(), 0);
+  assert.match(await status.textContent(), /^No ticket matches this search\./);
+});
+
+test('a phone number in another writing and an e-mail address in other case find their tickets, not the decoy', async () => {
+  // The client's identifier is 972541112233; the e-mail says 054-111-2233; the decoy 054-111-2234.
+  await searchFor(searcher, { q: '+972 54 111 2233' });
+  let results = await resultsOf(searcher);
+  assert.deepEqual(idsOf(results), [HEBREW_TICKET, MAIL_TICKET]);
+  assert.deepEqual(results[0].matches, [], 'found by its client, no message to quote');
+  assert.match(await searcher.locator('.results > li').first().locator('.no-quote').textContent(), /client’s identifier/);
+  assert.deepEqual(results[1].matches, [{
+    href: `#/tickets/${MAIL_TICKET}?transaction=1`,
+    snippet: 'Hello, my new number is 054-111-2233. Please update my details.',
+    marks: ['054-111-2233'],
+  }]);
+  assert.deepEqual([results[1].channel, results[1].identifier, results[1].name, results[1].tags],
+    ['Mail', 'yael.katz@example.com', 'Yael Katz', ['Account']]);
+
+  // The same number, e-mail only.
+  await searchFor(searcher, { q: '(054) 111 2233', channel: 'Mail' });
+  assert.deepEqual(idsOf(await resultsOf(searcher)), [MAIL_TICKET]);
+  assert.match(searcher.url(), /channel=Mail/);
+
+  // The address typed in another case; the decoy's katz@example.com is another address.
+  await searchFor(searcher, { q: 'Yael.Katz@example.COM' });
+  results = await resultsOf(searcher);
+  assert.deepEqual(idsOf(results), [MAIL_TICKET]);
+  assert.deepEqual(results[0].matches.map((m) => [m.href, m.marks]),
+    [[`#/tickets/${MAIL_TICKET}?transaction=2`, ['YAEL.KATZ@EXAMPLE.COM']]]);
+});
+
+test('a snippet is archived text: shown as text, its marks placed by code point', async () => {
+  await searchFor(searcher, { q: 'onerror' });
+  const results = await resultsOf(searcher);
+  assert.deepEqual(idsOf(results), [DECOY_TICKET]);
+  assert.deepEqual(results[0].matches.map((m) => [m.snippet, m.marks]), [[HOSTILE_SNIPPET, ['onerror']]]);
+  assert.equal(await searcher.locator('.results img').count(), 0, 'no markup from the archive');
+  assert.equal(await searcher.evaluate(() => window.pwned), undefined);
+
+  // Refused by the API (a prefix too short): its reason, as text.
+  await searchFor(searcher, { q: 're*' });
+  await searcher.locator('.search-results [role=alert]',
+    { hasText: 'The search could not be run: a word ending in * must have at least 3 letters before it (400)' }).waitFor();
+  assert.equal(await searcher.locator('.results > li').count(), 0);
+
+  // Days the wrong way round are refused before asking.
+  await searcher.fill('#q', 'refund');
+  await searcher.fill('#closed-from', '2024-06-12');
+  await searcher.fill('#closed-to', '2024-06-11');
+  await searcher.press('#q', 'Enter');
+  await searcher.locator('#ticket-search-error', { hasText: 'The “Closed from” day is after the “Closed to” day.' }).waitFor();
+});
+
+test('more results come page by page; on a phone nothing is wider than the screen', async () => {
+  await searchFor(searcher, { q: 'inventory' });
+  const status = searcher.locator('.search-results [role=status]');
+  assert.equal(await status.textContent(), '20 tickets shown, newest closing first; more match.');
+  await searcher.getByRole('button', { name: 'Show more results' }).click();
+  await status.filter({ hasText: `${PAGED} tickets found.` }).waitFor();
+  const ids = idsOf(await resultsOf(searcher));
+  assert.deepEqual(ids, Array.from({ length: PAGED }, (_, n) => PAGED_FIRST + PAGED - 1 - n));
+  assert.ok(await searcher.locator('.results > li').nth(20).locator('a.title')
+    .evaluate((link) => link === document.activeElement), 'the keyboard goes on from the first new result');
+  assert.equal(await searcher.getByRole('button', { name: 'Show more results' }).count(), 0);
+
+  await searcher.setViewportSize({ width: 390, height: 844 });
+  await searchFor(searcher, { q: '+972 54 111 2233' });
+  const overflow = await searcher.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${overflow} px wider than the screen`);
+  await searcher.setViewportSize({ width: 1000, height: 700 });
+});
+
+test('a result opens its ticket at the message it quotes, on a later page, marked; back returns to the results', async () => {
+  // The archived ticket's last message is on its last page of transactions.
+  const last = expected().at(-1);
+  await searchFor(searcher, { q: 'תודה' });
+  const results = await resultsOf(searcher);
+  assert.deepEqual(idsOf(results), [TICKET_ID]);
+  assert.deepEqual(results[0].matches.map((m) => [m.href, m.snippet, m.marks]),
+    [[`#/tickets/${TICKET_ID}?transaction=${last.id}`, last.text, ['תודה']]]);
+
+  await searcher.locator('.results .match').first().click();
+  const target = searcher.locator(`.transcript > li[data-id="${last.id}"]`);
+  await searcher.locator(`.transcript > li[data-id="${last.id}"].found`).waitFor({ timeout: 30_000 });
+  assert.equal(await searcher.locator('.transcript > li').count(), expected().length, 'every page up to it loaded');
+  await searcher.waitForFunction((id) => {
+    const box = document.querySelector(`.transcript > li[data-id="${id}"]`).getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight;
+  }, last.id);
+  assert.ok(await target.evaluate((li) => li === document.activeElement), 'focus on the message');
+  assert.equal(await target.locator('.found-badge').textContent(), 'Matched your search');
+  assert.equal(await searcher.locator('.transcript > li.found').count(), 1);
+  assert.equal(await searcher.locator('.found-status').textContent(), `Showing message ${last.id}, which matched the search.`);
+
+  // The way back: the link, and the browser's back button.
+  assert.equal(await searcher.getByRole('link', { name: '← Back to the search results' }).getAttribute('href'),
+    `#/search?q=${encodeURIComponent('תודה')}`);
+  await searcher.goBack();
+  await searcher.locator('.results > li').first().waitFor();
+  assert.equal(await searcher.inputValue('#q'), 'תודה');
+  assert.deepEqual(idsOf(await resultsOf(searcher)), [TICKET_ID]);
+
+  // A message on the first page: scrolled to without loading more.
+  await searchFor(searcher, { q: 'שלומך' });
+  await searcher.locator('.results .match').first().click();
+  await searcher.locator('.transcript > li[data-id="2"].found').waitFor();
+  assert.ok(await searcher.locator('.transcript > li[data-id="2"]').evaluate((li) => li === document.activeElement));
+  await searcher.close();
+  assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
+});
+
+test('a read-only token searches; a token without read sees no search and asks nothing', async () => {
+  const tab = await signedIn(READ_TOKEN);
+  await tab.getByRole('search', { name: 'Tickets by what was said' }).waitFor();
+  await searchFor(tab, { q: 'yael.katz@example.com' });
+  assert.deepEqual(idsOf(await resultsOf(tab)), [MAIL_TICKET]);
+  await tab.close();
+
+  const auditOnly = await signedIn(AUDIT_ONLY_TOKEN);
+  const searches = [];
+  auditOnly.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/tickets') searches.push(request.url());
+  });
+  await auditOnly.getByRole('heading', { name: 'This token cannot read the archive' }).waitFor();
+  assert.equal(await auditOnly.locator('#q').count(), 0, 'no search box');
+  await auditOnly.goto(`${BASE}/#/search?q=${encodeURIComponent('שלום')}`);
+  await auditOnly.getByRole('heading', { name: 'This token cannot read the archive' }).waitFor();
+  assert.equal(await auditOnly.getByRole('search').count(), 0);
+  await auditOnly.waitForTimeout(300); // a search would have been asked by now
+  assert.deepEqual(searches, [], 'no search was asked of the API');
+  await auditOnly.close();
+  assert.deepEqual(pageErrors, [], 'no uncaught error in any page');
 });

@@ -55,7 +55,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::bench_util::{
-    cpu_seconds, error_text, excerpt, mongo_client, peak_kb, s3_client, seconds, thousands,
+    cpu_seconds, error_text, excerpt, insert, mongo_client, peak_kb, s3_client, seconds, thousands,
 };
 use crate::host::{Env, load_average, machine};
 
@@ -77,8 +77,6 @@ const TICKET_BASE: i64 = 60_000_000;
 const OTHER_TICKET_BASE: i64 = 61_000_000;
 const ATTACHMENT_BASE: i64 = 800_000_000;
 const MIB: u64 = 1024 * 1024;
-/// Documents per `insert_many`.
-const BATCH: usize = 1000;
 /// PutObject calls in flight while seeding.
 const PUTS_IN_FLIGHT: usize = 8;
 /// A bootstrap that has not polled by then is broken (Lambda gives an init 10 s).
@@ -1047,23 +1045,6 @@ async fn seed_documents(
         );
     insert(database, shared::db::documents::TRANSACTIONS, transactions).await?;
     Ok(started.elapsed())
-}
-
-async fn insert(
-    database: &mongodb::Database,
-    collection: &str,
-    documents: impl Iterator<Item = Document>,
-) -> Result<(), String> {
-    let collection = database.collection::<Document>(collection);
-    let mut documents = documents.peekable();
-    while documents.peek().is_some() {
-        let batch: Vec<Document> = documents.by_ref().take(BATCH).collect();
-        collection
-            .insert_many(batch)
-            .await
-            .map_err(|e| format!("insert into {}: {e}", collection.name()))?;
-    }
-    Ok(())
 }
 
 /// The bucket and the client's files, `PUTS_IN_FLIGHT` PutObject calls at a time, each as the

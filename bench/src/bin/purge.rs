@@ -42,7 +42,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::bench_util::{
-    cpu_seconds, error_text, excerpt, mongo_client, peak_kb, s3_client, seconds, thousands,
+    cpu_seconds, error_text, excerpt, insert, mongo_client, peak_kb, s3_client, seconds, thousands,
 };
 use crate::host::{Env, load_average, machine};
 
@@ -57,8 +57,6 @@ const RETENTION_DAYS: i64 = 365;
 const CLOSED_DAYS_AGO: i64 = 400;
 /// Ticket ids start above this; transaction and attachment ids are derived from them.
 const TICKET_BASE: i64 = 50_000_000;
-/// Documents per `insert_many`.
-const BATCH: usize = 1000;
 /// PutObject calls in flight while seeding.
 const PUTS_IN_FLIGHT: usize = 8;
 /// A bootstrap that has not polled by then is broken (Lambda gives an init 10 s).
@@ -670,23 +668,6 @@ async fn seed_documents(database: &mongodb::Database, config: &Config) -> Result
     });
     insert(database, shared::db::documents::TRANSACTIONS, transactions).await?;
     Ok(started.elapsed())
-}
-
-async fn insert(
-    database: &mongodb::Database,
-    collection: &str,
-    documents: impl Iterator<Item = Document>,
-) -> Result<(), String> {
-    let collection = database.collection::<Document>(collection);
-    let mut documents = documents.peekable();
-    while documents.peek().is_some() {
-        let batch: Vec<Document> = documents.by_ref().take(BATCH).collect();
-        collection
-            .insert_many(batch)
-            .await
-            .map_err(|e| format!("insert into {}: {e}", collection.name()))?;
-    }
-    Ok(())
 }
 
 /// The bucket and one file per ticket, `PUTS_IN_FLIGHT` PutObject calls at a time.

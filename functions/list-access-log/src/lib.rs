@@ -3,23 +3,20 @@
 //! log (it names clients and addresses), with its count but concerning no client or ticket:
 //! a client's entries say who opened the client's data, not who audited it.
 
-use chrono::{DateTime, Utc};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::access::log::AccessEntryView;
 use shared::access::{AccessFilter, Concerning};
-use shared::api::{PageView, parse_ticket_id};
+use shared::api::{MAX_IDENTIFIER_CHARS, PageView, parse_ticket_id};
 use shared::error::AppError;
 use shared::pagination::{AccessKey, PageRequest};
-use shared::request::query_param;
+use shared::request::{bounded_param, query_param, time_param};
 use shared::response::json;
 use shared::rest::{RestHandler, RestResult};
 use shared::state::ApiState;
 
 /// As long as the longest token name.
 const MAX_TOKEN_NAME_CHARS: usize = 40;
-/// As long as the longest identifier.
-const MAX_IDENTIFIER_CHARS: usize = 320;
 
 pub const HANDLER: RestHandler = |state, request| Box::pin(list_access_log(state, request));
 
@@ -39,19 +36,19 @@ async fn list_access_log(state: &ApiState, request: &Request) -> RestResult {
 fn parse_filter(request: &Request) -> Result<AccessFilter, AppError> {
     // Any identifier: archived ones may hold what the API refuses in new ones (a `%`).
     let client_identifier = query_param(request, "clientIdentifier")
-        .map(|identifier| bounded("clientIdentifier", identifier, MAX_IDENTIFIER_CHARS))
+        .map(|identifier| bounded_param("clientIdentifier", identifier, MAX_IDENTIFIER_CHARS))
         .transpose()?;
     let ticket_id = query_param(request, "ticketId")
         .map(parse_ticket_id)
         .transpose()?;
     let token = query_param(request, "token")
-        .map(|name| bounded("token", name, MAX_TOKEN_NAME_CHARS))
+        .map(|name| bounded_param("token", name, MAX_TOKEN_NAME_CHARS))
         .transpose()?;
     let from = query_param(request, "from")
-        .map(|v| parse_time("from", v))
+        .map(|v| time_param("from", v))
         .transpose()?;
     let to = query_param(request, "to")
-        .map(|v| parse_time("to", v))
+        .map(|v| time_param("to", v))
         .transpose()?;
     if let (Some(from), Some(to)) = (from, to)
         && from > to
@@ -67,24 +64,4 @@ fn parse_filter(request: &Request) -> Result<AccessFilter, AppError> {
         from,
         to,
     })
-}
-
-fn bounded(name: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
-    if (1..=max_chars).contains(&value.chars().count()) {
-        Ok(value.to_owned())
-    } else {
-        Err(AppError::BadRequest(format!(
-            "{name} must be 1 to {max_chars} characters"
-        )))
-    }
-}
-
-fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, AppError> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|time| time.with_timezone(&Utc))
-        .map_err(|_| {
-            AppError::BadRequest(format!(
-                "{name} must be an RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z"
-            ))
-        })
 }

@@ -30,7 +30,7 @@ pub enum Handler {
 }
 
 /// Every deployed binary and its handler.
-pub const HANDLERS: [(&str, Handler); 24] = [
+pub const HANDLERS: [(&str, Handler); 25] = [
     (
         "webhook-new-ticket",
         Handler::NewTicket(|s, r| Box::pin(webhook_new_ticket::handle(s, r))),
@@ -41,6 +41,7 @@ pub const HANDLERS: [(&str, Handler); 24] = [
     ),
     ("create-client", Handler::Rest(create_client::HANDLER)),
     ("list-clients", Handler::Rest(list_clients::HANDLER)),
+    ("search-tickets", Handler::Rest(search_tickets::HANDLER)),
     ("get-client", Handler::Rest(get_client::HANDLER)),
     ("update-client", Handler::Rest(update_client::HANDLER)),
     (

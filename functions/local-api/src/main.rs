@@ -73,11 +73,11 @@ async fn main() -> ExitCode {
 
 /// The deploy-time migration, here at every start of the server too.
 async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    shared::state::connect(config)
-        .await?
-        .ensure_indexes()
-        .await?;
-    eprintln!("local-api: indexes in place");
+    let backfill = shared::state::connect(config).await?.migrate(None).await?;
+    eprintln!(
+        "local-api: indexes in place; search documents written for {} ticket(s)",
+        backfill.written
+    );
     Ok(())
 }
 

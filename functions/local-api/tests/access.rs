@@ -5,12 +5,11 @@
 mod caller;
 mod common;
 
-use local_api::handlers::States;
 use local_api::routes::from_template;
 use serde_json::{Value, json};
 use shared::access::AccessEntry;
 use shared::db::bson::doc;
-use shared::testing::requests::{api_state_accepting, seed_client, seed_ticket, ticket_body};
+use shared::testing::requests::{seed_client, seed_ticket, ticket_body};
 use shared::testing::{self, CapturedLogs, access_log, stored_documents};
 
 const CLIENT: &str = "972541112233";
@@ -51,13 +50,8 @@ impl Api {
         let store = testing::store().await;
         seed_client(&store, CLIENT, Some("דנה כהן")).await;
         seed_ticket(&store, CLIENT, TICKET).await;
-        let api =
-            api_state_accepting(store.clone(), &api_tokens()).with_files(testing::local_files());
-        let base = common::serve_on_loopback(States::new(api, None)).await;
-        Self {
-            store,
-            caller: caller::Caller::new(base),
-        }
+        let caller = caller::Caller::serving(&store, &api_tokens(), testing::local_files()).await;
+        Self { store, caller }
     }
 
     async fn send(
@@ -145,7 +139,7 @@ async fn every_route_refuses_a_token_without_its_scope_changes_nothing_and_logs_
         );
         refused += 1;
     }
-    assert_eq!(refused, 20, "every scoped route was tried");
+    assert_eq!(refused, 21, "every scoped route was tried");
 }
 
 #[tokio::test]

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::io::AsyncReadExt;
-use local_api::handlers::States;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared::api::CreateTicketBody;
@@ -18,7 +17,7 @@ use shared::export::worker::ExportState;
 use shared::files::{FileStore, attachment_key};
 use shared::queue::LocalQueue;
 use shared::queue::poller::work_off;
-use shared::testing::requests::{api_state_accepting, seed_client};
+use shared::testing::requests::seed_client;
 use shared::testing::{self, access_log};
 
 const ADMIN: &str = "dpo-export-token-0123456789abcdefghij";
@@ -53,12 +52,12 @@ impl Api {
             {"name": "dpo", "scopes": ["read", "export", "audit"], "token": ADMIN},
             {"name": "reader", "scopes": ["read"], "token": READER},
         ]);
-        let api = api_state_accepting(store.clone(), &tokens.to_string()).with_files(files.clone());
-        let base = common::serve_on_loopback(States::new(api, None)).await;
+        let caller = caller::Caller::serving(&store, &tokens.to_string(), files.clone()).await;
+        let base = caller.base.clone();
         Self {
             store,
             files,
-            caller: caller::Caller::new(base.clone()),
+            caller,
             http: testing::http_client(),
             base,
             dir,

@@ -4,11 +4,10 @@
 mod caller;
 mod common;
 
-use local_api::handlers::States;
 use serde_json::{Value, json};
 use shared::db::LegalHold;
 use shared::db::bson::DateTime;
-use shared::testing::requests::{api_state_accepting, seed_client, seed_ticket, ticket_body};
+use shared::testing::requests::{seed_client, seed_ticket, ticket_body};
 use shared::testing::{self, access_log, stored_documents};
 
 const CLIENT: &str = "972541112233";
@@ -27,13 +26,9 @@ impl Api {
         seed_ticket(&store, CLIENT, TICKET).await;
         seed_ticket(&store, CLIENT, TICKET + 1).await;
         let tokens = json!([{"name": "dpo", "scopes": ["read", "write", "erase"], "token": ADMIN}]);
-        let api = api_state_accepting(store.clone(), &tokens.to_string())
-            .with_files(testing::local_files());
-        let base = common::serve_on_loopback(States::new(api, None)).await;
-        Self {
-            store,
-            caller: caller::Caller::new(base),
-        }
+        let caller =
+            caller::Caller::serving(&store, &tokens.to_string(), testing::local_files()).await;
+        Self { store, caller }
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -4,8 +4,14 @@
 //! (which a test keeps equal to [`shared::db::INDEXES_VERSION`]); locally `local-api` runs the
 //! same step at start and as `cargo run -p local-api -- migrate`.
 //!
-//! Creating an index that exists is a no-op, so the step is safe to repeat. Deleting the
-//! resource (the stack) leaves the indexes: the data outlives the stack.
+//! Then it builds the search documents of tickets that lack one of the current rules
+//! (`Store::backfill_search`), until its time budget; a run cut short resumes where it
+//! stopped at the next migration (or `local-api migrate` against the same database, which has
+//! no deadline).
+//!
+//! Creating an index that exists is a no-op and the backfill skips what is done, so the step
+//! is safe to repeat. Deleting the resource (the stack) leaves the indexes and the search
+//! documents: the data outlives the stack.
 
 use std::time::Duration;
 
@@ -40,7 +46,7 @@ impl FromConfig for MigrateState {
     }
 }
 
-/// Creates the indexes (on Create and Update; Delete keeps them) and reports the outcome to
+/// Migrates (on Create and Update; Delete keeps everything) and reports the outcome to
 /// the pre-signed `ResponseURL`. An error is returned only when CloudFormation could not be
 /// told: Lambda then retries the invocation.
 pub async fn handle(
@@ -85,8 +91,15 @@ pub async fn handle(
     let (request_id, response_url, stack_id, logical_id) = common;
     let outcome = if migrate {
         let work_until = deadline.checked_sub(RESPONSE_RESERVE).unwrap_or(deadline);
-        match tokio::time::timeout_at(work_until, state.store.ensure_indexes()).await {
-            Ok(Ok(())) => Ok("indexes created"),
+        match tokio::time::timeout_at(work_until, state.store.migrate(Some(work_until))).await {
+            Ok(Ok(backfill)) if backfill.done => Ok("indexes created; every ticket searchable"),
+            Ok(Ok(backfill)) => {
+                tracing::warn!(
+                    written = backfill.written,
+                    "search backfill stopped at its time budget"
+                );
+                Ok("indexes created; search backfill continues at the next migration")
+            }
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err("the database did not answer in time".to_owned()),
         }

@@ -92,7 +92,7 @@ async fn a_create_or_update_creates_the_indexes_and_reports_success() {
         )
         .await;
 
-        assert_eq!(outcome, Ok("indexes created"));
+        assert_eq!(outcome, Ok("indexes created; every ticket searchable"));
         assert_eq!(client_indexes(&store).await, vec!["_id_", "identifier_1"]);
         let told = told(&cfn).await;
         assert_eq!(told.len(), 1);

@@ -216,6 +216,11 @@ async fn expired_tickets_go_with_their_transactions_files_and_last_client_and_th
     ] {
         assert_eq!(client_exists(&store, client).await, kept, "client {client}");
     }
+    assert_eq!(
+        testing::searchable_ticket_ids(&store).await,
+        [2, 5, 6],
+        "a deleted ticket is not found by search any more"
+    );
     let client = store
         .get_client("972500000001")
         .await

@@ -13,6 +13,7 @@ const TOKEN_KEY = 'ctm-viewer-token';
 const CLIENTS_PAGE = 25;
 const TRANSACTIONS_PAGE = 50;
 const ACCESS_PAGE = 20;
+const SEARCH_PAGE = 20;
 
 const main = document.getElementById('main');
 const crumbs = document.getElementById('crumbs');
@@ -177,20 +178,25 @@ signOutButton.addEventListener('click', () => signOut('You signed out.'));
 let generation = 0;
 let cleanups = [];
 
-/** `#/`, `#/clients?prefix=…`, `#/clients/<identifier>`, `#/tickets/<id>`; other hashes
- * (the skip link's `#main`) are in-page anchors, not routes. */
+/** `#/`, `#/clients?prefix=…`, `#/clients/<identifier>`, `#/tickets/<id>` (with
+ * `?transaction=<id>` to show the message a search found), `#/search?q=…&channel=…&from=…&to=…`;
+ * other hashes (the skip link's `#main`) are in-page anchors, not routes. */
 function route() {
   const hash = location.hash || '#/';
   if (!hash.startsWith('#/')) return null;
   const [path, query] = hash.slice(1).split('?');
+  const params = new URLSearchParams(query || '');
   try {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts.length === 2 && parts[0] === 'clients') return { view: 'client', id: parts[1] };
-    if (parts.length === 2 && parts[0] === 'tickets') return { view: 'ticket', id: parts[1] };
+    if (parts.length === 2 && parts[0] === 'tickets') {
+      return { view: 'ticket', id: parts[1], transaction: params.get('transaction') || null };
+    }
+    if (parts.length === 1 && parts[0] === 'search') return { view: 'search', search: searchOf(params) };
   } catch {
     // a malformed escape: fall back to the client list
   }
-  return { view: 'clients', prefix: new URLSearchParams(query || '').get('prefix') || '' };
+  return { view: 'clients', prefix: params.get('prefix') || '' };
 }
 
 /** Whether a view started in `gen` is still the one on screen. */
@@ -217,7 +223,8 @@ async function render() {
     showWho();
     if (!can('read')) showCannotRead();
     else if (target.view === 'client') await showClient(target.id, gen);
-    else if (target.view === 'ticket') await showTicket(target.id, gen);
+    else if (target.view === 'ticket') await showTicket(target.id, gen, target.transaction);
+    else if (target.view === 'search') await showSearch(target.search, gen);
     else await showClients(target.prefix, gen);
   } catch (error) {
     if (error instanceof SignedOut || !current(gen)) return;
@@ -312,7 +319,7 @@ function showCannotRead() {
 // ---- clients ---------------------------------------------------------------------------
 
 async function showClients(prefix, gen) {
-  setCrumbs(['Clients']);
+  setCrumbs(['Archive']);
   const input = h('input', {
     id: 'prefix', name: 'prefix', type: 'search', value: prefix, autocomplete: 'off',
     spellcheck: 'false', dir: 'auto', 'aria-describedby': 'prefix-help',
@@ -369,10 +376,13 @@ async function showClients(prefix, gen) {
   }
 
   fill(main,
-    h('h1', { tabindex: -1 }, 'Clients'),
+    h('h1', { tabindex: -1 }, 'Search the archive'),
+    ticketSearchForm(searchOf(new URLSearchParams()), { heading: 'Tickets by what was said' }),
+    h('h2', { id: 'clients-heading' }, 'Clients by identifier'),
     h('form', {
       class: 'search',
       role: 'search',
+      'aria-labelledby': 'clients-heading',
       onsubmit: (event) => {
         event.preventDefault();
         clearTimeout(typing);
@@ -394,10 +404,238 @@ async function showClients(prefix, gen) {
   await load(prefix, []);
 }
 
+// ---- search: tickets by what was said (GET /tickets) ------------------------------------
+
+/** The channels Glassix documents for a participant (a ticket's channel is its client's). The
+ * API compares a channel exactly, case included, so the reader picks a name rather than types
+ * one; "Other…" takes any other name as Glassix writes it. */
+const CHANNELS = [
+  ['WhatsApp', 'WhatsApp'],
+  ['Mail', 'E-mail'],
+  ['SMS', 'SMS'],
+  ['Web', 'Web chat'],
+  ['FBmessenger', 'Facebook Messenger'],
+  ['FacebookFeed', 'Facebook posts'],
+  ['InstagramFeed', 'Instagram'],
+  ['TelegramBot', 'Telegram'],
+  ['PhoneCall', 'Phone call'],
+  ['WebViaSMS', 'Web via SMS'],
+];
+const OTHER_CHANNEL = '(other)';
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The address of the last search shown, for the ticket screen's way back to its results. */
+let lastSearch = null;
+
+/** A search as the address carries it: the reader's words, channel and local days. */
+function searchOf(params) {
+  const day = (name) => (DAY.test(params.get(name) || '') ? params.get(name) : '');
+  return { q: params.get('q') || '', channel: params.get('channel') || '', from: day('from'), to: day('to') };
+}
+
+function searchHash(search) {
+  const params = new URLSearchParams();
+  for (const name of ['q', 'channel', 'from', 'to']) if (search[name]) params.set(name, search[name]);
+  return `#/search?${params}`;
+}
+
+/** The instant a local day (`YYYY-MM-DD`) starts, or ends when `end`, in the reader's zone. */
+function instantOfDay(day, end) {
+  const instant = new Date(`${day}T${end ? '23:59:59.999' : '00:00:00'}`);
+  return Number.isNaN(instant.getTime()) ? null : instant.toISOString();
+}
+
+/** What is wrong with `search` before the archive is asked, or null. */
+function searchProblem(search) {
+  if (!search.q.trim() && !search.channel && !search.from && !search.to) {
+    return 'Type what to look for, or choose closing dates or a channel.';
+  }
+  if ((search.from && !instantOfDay(search.from, false)) || (search.to && !instantOfDay(search.to, true))) {
+    return 'A closing day is not a date.';
+  }
+  if (search.from && search.to && search.from > search.to) return 'The “Closed from” day is after the “Closed to” day.';
+  return null;
+}
+
+/** The search form: the words, the closing days and the channel. It goes to the results'
+ * address, so that the browser's back button returns to them. */
+function ticketSearchForm(search, { heading = null, labelledBy = null } = {}) {
+  const q = h('input', {
+    id: 'q', name: 'q', type: 'search', value: search.q, maxlength: 200, autocomplete: 'off',
+    spellcheck: 'false', dir: 'auto', 'aria-describedby': 'q-help ticket-search-error',
+  });
+  const from = h('input', { id: 'closed-from', name: 'from', type: 'date', value: search.from });
+  const to = h('input', { id: 'closed-to', name: 'to', type: 'date', value: search.to });
+  const known = CHANNELS.some(([value]) => value === search.channel);
+  const channel = h('select', { id: 'channel', name: 'channel' },
+    h('option', { value: '' }, 'Any channel'),
+    CHANNELS.map(([value, label]) => h('option', { value, selected: value === search.channel }, label)),
+    h('option', { value: OTHER_CHANNEL, selected: Boolean(search.channel) && !known }, 'Other…'));
+  const other = h('input', {
+    id: 'channel-other', name: 'channel-other', type: 'text', maxlength: 100, autocomplete: 'off',
+    spellcheck: 'false', value: known ? '' : search.channel, 'aria-describedby': 'channel-other-help',
+  });
+  const otherField = h('div', { class: 'field', hidden: channel.value !== OTHER_CHANNEL },
+    h('label', { for: 'channel-other' }, 'Channel name'),
+    other,
+    h('p', { id: 'channel-other-help', class: 'hint' }, 'As Glassix names it (case matters).'));
+  channel.addEventListener('change', () => {
+    otherField.hidden = channel.value !== OTHER_CHANNEL;
+    if (!otherField.hidden) other.focus();
+  });
+  const message = h('p', { id: 'ticket-search-error', class: 'error', role: 'alert' });
+  const headingId = 'ticket-search-heading';
+  return h('form', {
+    class: 'ticket-search card',
+    role: 'search',
+    'aria-labelledby': heading ? headingId : labelledBy,
+    novalidate: true,
+    onsubmit: (event) => {
+      event.preventDefault();
+      const wanted = {
+        q: q.value.trim(),
+        channel: channel.value === OTHER_CHANNEL ? other.value.trim() : channel.value,
+        from: from.value,
+        to: to.value,
+      };
+      const problem = searchProblem(wanted);
+      message.textContent = problem || '';
+      if (problem) {
+        q.focus();
+        return;
+      }
+      const target = searchHash(wanted);
+      // The same search again (its results, say, are older than a new archive): hashchange
+      // would not fire.
+      if (location.hash === target) render();
+      else location.hash = target;
+    },
+  },
+  heading ? h('h2', { id: headingId }, heading) : null,
+  h('label', { for: 'q' }, 'Words, a phone number or an e-mail address'),
+  h('div', { class: 'inline' }, q, h('button', { type: 'submit' }, 'Search tickets')),
+  h('p', { id: 'q-help', class: 'hint' },
+    'Tickets where every word is said, newest closing first. Hebrew with or without niqqud; end a word with * to find words that start with it (3 letters or more); a phone number written any way; a whole e-mail address; a ticket number.'),
+  h('div', { class: 'filters' },
+    h('div', { class: 'field' }, h('label', { for: 'closed-from' }, 'Closed from'), from),
+    h('div', { class: 'field' }, h('label', { for: 'closed-to' }, 'Closed to (inclusive)'), to),
+    h('div', { class: 'field' }, h('label', { for: 'channel' }, 'Channel'), channel),
+    otherField),
+  message);
+}
+
+async function showSearch(search, gen) {
+  setCrumbs(['Archive', '#/'], ['Search']);
+  lastSearch = searchHash(search);
+  const status = h('p', { class: 'summary', role: 'status' });
+  const list = h('ol', { class: 'rows results', 'aria-label': 'Tickets found, newest closing first' });
+  const message = h('p', { class: 'error', role: 'alert' });
+  const more = h('button', { type: 'button', class: 'more', hidden: true }, 'Show more results');
+  fill(main,
+    h('h1', { id: 'search-heading', tabindex: -1 }, 'Search the conversations'),
+    ticketSearchForm(search, { labelledBy: 'search-heading' }),
+    h('section', { class: 'search-results', 'aria-label': 'Results' }, status, message, list, more),
+  );
+  focusHeading();
+  const problem = searchProblem(search);
+  if (problem) {
+    message.textContent = problem;
+    return;
+  }
+
+  const query = new URLSearchParams({ limit: SEARCH_PAGE });
+  if (search.q.trim()) query.set('q', search.q.trim());
+  if (search.channel) query.set('channel', search.channel);
+  if (search.from) query.set('closedFrom', instantOfDay(search.from, false));
+  if (search.to) query.set('closedTo', instantOfDay(search.to, true));
+  let next = null;
+  let shown = 0;
+
+  async function load() {
+    if (next) query.set('cursor', next);
+    more.disabled = true;
+    status.textContent = shown ? 'Loading more results…' : 'Searching…';
+    let page;
+    try {
+      page = await api(`/tickets?${query}`);
+    } catch (error) {
+      if (error instanceof SignedOut || !current(gen)) return;
+      status.textContent = shown ? `${plural(shown, 'ticket')} shown.` : '';
+      message.textContent = `The search could not be run: ${error.message}`;
+      more.disabled = false;
+      if (shown) more.textContent = 'Try again';
+      return;
+    }
+    if (!current(gen)) return;
+    const items = page.items.map((item) => resultItem(item, Boolean(search.q.trim())));
+    list.append(...items);
+    const first = shown === 0;
+    shown += items.length;
+    next = page.next || null;
+    message.textContent = '';
+    more.textContent = 'Show more results';
+    more.hidden = !next;
+    more.disabled = false;
+    status.textContent = !shown
+      ? 'No ticket matches this search. Every word must be said in the same ticket: try fewer words, a word ending in *, or wider dates.'
+      : next ? `${plural(shown, 'ticket')} shown, newest closing first; more match.` : `${plural(shown, 'ticket')} found.`;
+    // After "more", the keyboard goes on from the first new result.
+    if (!first && items.length) items[0].querySelector('a').focus();
+  }
+  more.addEventListener('click', () => load());
+  await load();
+}
+
+/** A ticket found: its id, client, channel, closing and tags, and each message that matched
+ * with what matched marked. Every link opens the ticket at the message it quotes. */
+function resultItem(item, searched) {
+  const at = (transactionId) => `#/tickets/${enc(item.ticketId)}`
+    + (transactionId == null ? '' : `?transaction=${enc(transactionId)}`);
+  const matches = Array.isArray(item.matches) ? item.matches : [];
+  return h('li', { class: 'result', dataset: { ticketId: item.ticketId } },
+    h('div', { class: 'result-head' },
+      h('a', { class: 'title', href: at(matches[0] ? matches[0].transactionId : null) }, `Ticket ${item.ticketId}`),
+      h('span', { class: 'client' },
+        h('span', { class: 'identifier', dir: 'ltr' }, item.clientIdentifier),
+        item.clientName ? [' ', h('span', { class: 'name', dir: 'auto' }, item.clientName)] : null),
+      h('span', { class: 'channel' }, item.protocolType),
+      h('span', { class: 'dates' }, item.closedAt ? ['Closed ', time(item.closedAt)] : 'not closed'),
+      tags(item.tags)),
+    matches.length
+      ? h('ol', { class: 'matches', 'aria-label': 'Messages that match' }, matches.map((match) => h('li', {},
+        h('a', { class: 'match', href: at(match.transactionId) },
+          h('span', { class: 'visually-hidden' }, `Message ${match.transactionId}: `),
+          highlighted(match.snippet, match.highlights)))))
+      : searched
+        ? h('p', { class: 'hint no-quote' }, 'No message quoted: what matched is the client’s identifier or name, the ticket number, or a part of a long message.')
+        : null);
+}
+
+/** `snippet` as text with each highlight (code-point offsets) in a <mark>: text nodes only,
+ * since a snippet is archived customer text. */
+function highlighted(snippet, highlights) {
+  const chars = Array.from(String(snippet ?? ''));
+  const spans = (Array.isArray(highlights) ? highlights : [])
+    .map((mark) => [Number(mark && mark.start), Number(mark && mark.length)])
+    .filter(([start, length]) => Number.isInteger(start) && Number.isInteger(length) && start >= 0 && length > 0)
+    .sort((a, b) => a[0] - b[0]);
+  const text = h('span', { class: 'snippet', dir: 'auto' });
+  let at = 0;
+  for (const [start, length] of spans) {
+    if (start < at || start >= chars.length) continue; // overlapping or outside: left unmarked
+    const end = Math.min(start + length, chars.length);
+    if (start > at) text.append(chars.slice(at, start).join(''));
+    text.append(h('mark', {}, chars.slice(start, end).join('')));
+    at = end;
+  }
+  if (at < chars.length) text.append(chars.slice(at).join(''));
+  return text;
+}
+
 // ---- one client ------------------------------------------------------------------------
 
 async function showClient(identifier, gen) {
-  setCrumbs(['Clients', '#/'], [identifier]);
+  setCrumbs(['Archive', '#/'], [identifier]);
   const base = `/clients/${enc(identifier)}`;
   const [client, tickets] = await Promise.all([api(base), allPages(`${base}/tickets`, 100, 50)]);
   if (!current(gen)) return;
@@ -953,12 +1191,14 @@ function scrambleBanner(ticket) {
   return h('p', { class: 'banner', role: 'note' }, 'Entered through the API; never in Glassix.');
 }
 
-async function showTicket(id, gen) {
+/** `id`'s screen; with `matched` (a transaction id from a search), the transcript is loaded up
+ * to that message, which is scrolled to, marked and focused. */
+async function showTicket(id, gen, matched = null) {
   const path = `/tickets/${enc(id)}`;
   const ticket = await api(path);
   if (!current(gen)) return;
   const clientHold = h('div', { class: 'client-hold' });
-  setCrumbs(['Clients', '#/'],
+  setCrumbs(['Archive', '#/'],
     [ticket.clientName || ticket.clientIdentifier, `#/clients/${enc(ticket.clientIdentifier)}`],
     [`Ticket ${ticket.ticketId}`]);
   const log = can('audit')
@@ -1049,8 +1289,12 @@ async function showTicket(id, gen) {
     window.print();
   }));
 
+  const foundStatus = h('p', { class: 'found-status', role: 'status' });
   fill(main,
     h('article', { class: 'ticket-view' },
+      matched && lastSearch
+        ? h('p', { class: 'back-to-search' }, h('a', { href: lastSearch }, '← Back to the search results'))
+        : null,
       h('h1', { tabindex: -1 }, `Ticket ${ticket.ticketId}`),
       holdSection({
         path,
@@ -1070,6 +1314,7 @@ async function showTicket(id, gen) {
         ticket.tags.length ? fact('Tags', tags(ticket.tags)) : null),
       h('div', { class: 'toolbar' }, jsonButton, printButton, status,
         h('p', { class: 'muted zone' }, `Times in your time zone (${timeZone}).`)),
+      matched ? foundStatus : null,
       // Folded: the transcript is what this screen is for; the summary tells how many.
       log ? log.panel : null,
       transcript,
@@ -1088,6 +1333,35 @@ async function showTicket(id, gen) {
   focusHeading();
   if (log) log.load();
   showClientHold(ticket, clientHold, gen);
+  if (matched) await showMatched(matched);
+
+  /** The transcript's message `transactionId`, after as many pages as it takes (a search can
+   * quote the last message of a long ticket). */
+  async function showMatched(transactionId) {
+    const find = () => document.getElementById(`tx-${transactionId}`);
+    let item = find();
+    if (!item && next) foundStatus.textContent = 'Loading the conversation up to the message that matched…';
+    while (!item && next && current(gen)) {
+      const before = next;
+      await loadMore();
+      if (next === before) {
+        foundStatus.textContent = 'The conversation could not be loaded up to the message that matched.';
+        return;
+      }
+      item = find();
+    }
+    if (!current(gen)) return;
+    if (!item || !transcript.contains(item)) {
+      foundStatus.textContent = 'The message the search quoted is not in this ticket any more.';
+      return;
+    }
+    item.classList.add('found');
+    item.setAttribute('tabindex', '-1');
+    item.querySelector('.meta').append(h('span', { class: 'badge found-badge' }, 'Matched your search'));
+    foundStatus.textContent = `Showing message ${transactionId}, which matched the search.`;
+    item.scrollIntoView({ block: 'center' });
+    item.focus({ preventScroll: true });
+  }
 }
 
 function transactionItem(transaction, images, gen) {

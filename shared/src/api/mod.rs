@@ -11,5 +11,5 @@ pub use requests::{
     AttachmentBody, CreateClientBody, CreateTicketBody, FileView, TransactionBody,
     UpdateClientBody, UpdateTicketBody,
 };
-pub use validate::{parse_ticket_id, validate_identifier};
-pub use views::{ClientView, PageView, TicketView, transactions};
+pub use validate::{MAX_IDENTIFIER_CHARS, MAX_LABEL_CHARS, parse_ticket_id, validate_identifier};
+pub use views::{ClientView, MatchView, PageView, SearchResultView, TicketView, transactions};

@@ -7,9 +7,11 @@ use crate::dates::to_bson;
 use crate::db::{NewClient, TicketContent, TicketPatch, TransactionDoc};
 use crate::error::AppError;
 
-const MAX_IDENTIFIER_CHARS: usize = 320;
+/// The longest client identifier (an e-mail address can be 320 characters).
+pub const MAX_IDENTIFIER_CHARS: usize = 320;
 const MAX_NAME_CHARS: usize = 200;
-const MAX_LABEL_CHARS: usize = 100;
+/// The longest tag or channel name.
+pub const MAX_LABEL_CHARS: usize = 100;
 const MAX_TAGS: usize = 50;
 const MAX_TRANSACTIONS: usize = 10_000;
 

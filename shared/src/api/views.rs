@@ -8,6 +8,7 @@ use super::requests::TransactionBody;
 use crate::dates::to_chrono;
 use crate::db::{ClientDoc, TicketDoc, TransactionDoc};
 use crate::pagination::Page;
+use crate::search::{Highlight, Query, SearchDoc, snippet};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -109,6 +110,61 @@ impl<T> PageView<T> {
         Self {
             items: page.items.into_iter().map(view).collect(),
             next: page.next,
+        }
+    }
+}
+
+/// The most matching transactions a search result quotes.
+const MAX_MATCHES: usize = 3;
+
+/// A ticket found by `GET /tickets`, with up to three of its transactions that match.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResultView {
+    pub ticket_id: i64,
+    pub client_identifier: String,
+    pub client_name: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub protocol_type: String,
+    pub tags: Vec<String>,
+    pub matches: Vec<MatchView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchView {
+    pub transaction_id: i64,
+    pub snippet: String,
+    /// Where the matches are in `snippet`, in characters (Unicode code points).
+    pub highlights: Vec<Highlight>,
+}
+
+impl SearchResultView {
+    pub fn of(found: SearchDoc, query: &Query) -> Self {
+        let matches = if query.is_empty() {
+            Vec::new()
+        } else {
+            found
+                .texts
+                .iter()
+                .filter_map(|t| {
+                    snippet(&t.text, query).map(|s| MatchView {
+                        transaction_id: t.id,
+                        snippet: s.text,
+                        highlights: s.highlights,
+                    })
+                })
+                .take(MAX_MATCHES)
+                .collect()
+        };
+        Self {
+            ticket_id: found.ticket_id,
+            client_identifier: found.client_identifier,
+            client_name: found.client_name,
+            closed_at: found.closed_at.map(to_chrono),
+            protocol_type: found.protocol_type,
+            tags: found.tags,
+            matches,
         }
     }
 }

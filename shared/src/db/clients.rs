@@ -117,7 +117,10 @@ impl Store {
                 doc! {"$set": {"deleting": true}},
             )
             .await?;
-        for ticket_id in self.client_ticket_ids(identifier).await? {
+        let ticket_ids = self.client_ticket_ids(identifier).await?;
+        self.unindex_tickets(&ticket_ids).await?;
+        self.unindex_client(identifier).await?;
+        for ticket_id in ticket_ids {
             self.delete_transactions(ticket_id).await?;
         }
         self.tickets.delete_many(by_client).await?;

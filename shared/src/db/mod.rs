@@ -10,6 +10,7 @@ mod holds;
 pub mod ledger;
 mod locks;
 mod retention;
+mod search;
 mod tickets;
 mod transactions;
 
@@ -29,6 +30,7 @@ pub use exports::{EXPORTS, ExportDoc, ExportFile, ExportStatus};
 pub use holds::HeldBy;
 pub use locks::TicketLock;
 pub use mongodb::bson;
+pub use search::{Backfill, INDEXED_FIELDS, SearchFilter, TICKET_SEARCH, search_filter};
 pub use tickets::{ArchiveWrite, ClientHistory, TicketContent, TicketPatch};
 
 use crate::error::AppError;
@@ -41,7 +43,7 @@ const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 /// The version of the index set of [`Store::ensure_indexes`]; `template.yaml` passes the same
 /// number to the `DatabaseIndexes` custom resource (a test keeps them equal), so a deploy that
 /// changes it runs the migration again.
-pub const INDEXES_VERSION: u32 = 3;
+pub const INDEXES_VERSION: u32 = 4;
 
 /// What a unique index protects: the client identifier or the ticket id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +224,7 @@ impl Store {
                     .await?;
                 self.ensure_access_log_indexes().await?;
                 self.ensure_export_indexes().await?;
+                self.ensure_search_indexes().await?;
                 Ok::<_, StoreError>(())
             })
             .await

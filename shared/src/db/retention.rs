@@ -113,15 +113,16 @@ impl Store {
             .sum())
     }
 
-    /// Deletes `tickets` with their transactions, off their clients' lists first: a run cut
-    /// half-way leaves tickets that are still found, and finished, by the next run. One write
-    /// per collection for the lot (a collection scan each on FerretDB).
+    /// Deletes `tickets` with their transactions, out of search and off their clients' lists
+    /// first: a run cut half-way leaves tickets that are still found, and finished, by the
+    /// next run. One write per collection for the lot (a collection scan each on FerretDB).
     pub async fn delete_tickets(&self, tickets: &[&TicketDoc]) -> Result<(), StoreError> {
         let ids: Vec<i64> = tickets.iter().map(|t| t.ticket_id).collect();
         let clients: Vec<&str> = tickets
             .iter()
             .map(|t| t.client_identifier.as_str())
             .collect();
+        self.unindex_tickets(&ids).await?;
         self.clients
             .update_many(
                 doc! {"identifier": {"$in": &clients}},

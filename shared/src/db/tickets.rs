@@ -96,6 +96,11 @@ impl Store {
                 },
             )
             .await?;
+        self.write_search_doc(
+            &ticket,
+            &crate::search::build(&ticket, &content.transactions),
+        )
+        .await?;
         Ok(ticket)
     }
 
@@ -208,11 +213,15 @@ impl Store {
         if let Some(tags) = patch.tags {
             put("tags", bson::to_bson(&tags).map_err(to_store_error)?);
         }
-        Ok(self
+        let updated = self
             .tickets
             .find_one_and_update(doc! {"ticketId": ticket_id}, doc! {"$set": set})
             .return_document(ReturnDocument::After)
-            .await?)
+            .await?;
+        if updated.is_some() {
+            self.index_ticket(ticket_id).await?;
+        }
+        Ok(updated)
     }
 
     /// Deletes a ticket and removes it from its client. The client is updated first, so a
@@ -221,6 +230,8 @@ impl Store {
         let Some(ticket) = self.get_ticket(ticket_id).await? else {
             return Ok(false);
         };
+        // Out of search first: a delete cut short never leaves a ticket found that is gone.
+        self.unindex_tickets(&[ticket_id]).await?;
         self.clients
             .update_one(
                 doc! {"identifier": &ticket.client_identifier},
@@ -253,6 +264,8 @@ impl Store {
                 scrambled @ ArchiveWrite::AlreadyScrambled => return Ok(scrambled),
             }
             if self.reads_back_whole(ticket).await? {
+                // Found by search only once whole; a failure here retries the archive.
+                self.index_ticket(ticket.ticket_id).await?;
                 return Ok(ArchiveWrite::Written { added });
             }
             tracing::info!(

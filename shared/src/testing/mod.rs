@@ -79,13 +79,14 @@ pub async fn stored_tickets(store: &Store) -> Vec<mongodb::bson::Document> {
         .expect("collect")
 }
 
-/// Every client, ticket and transaction document as stored, by collection and in `_id`
+/// Every client, ticket, transaction and search document as stored, by collection and in `_id`
 /// order: equal before and after a request that must change nothing.
 pub async fn stored_documents(store: &Store) -> Vec<(&'static str, Vec<mongodb::bson::Document>)> {
+    use crate::db::TICKET_SEARCH;
     use crate::db::documents::{CLIENTS, TICKETS, TRANSACTIONS};
     use futures_util::TryStreamExt;
     let mut all = Vec::new();
-    for collection in [CLIENTS, TICKETS, TRANSACTIONS] {
+    for collection in [CLIENTS, TICKETS, TRANSACTIONS, TICKET_SEARCH] {
         let documents = store
             .database()
             .collection::<mongodb::bson::Document>(collection)
@@ -99,6 +100,21 @@ pub async fn stored_documents(store: &Store) -> Vec<(&'static str, Vec<mongodb::
         all.push((collection, documents));
     }
     all
+}
+
+/// The ids of the tickets that have a search document, in order.
+pub async fn searchable_ticket_ids(store: &Store) -> Vec<i64> {
+    let mut ids: Vec<i64> = store
+        .database()
+        .collection::<mongodb::bson::Document>(crate::db::TICKET_SEARCH)
+        .distinct("_id", mongodb::bson::doc! {})
+        .await
+        .expect("distinct")
+        .iter()
+        .filter_map(mongodb::bson::Bson::as_i64)
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 /// Every access-log entry, newest first.

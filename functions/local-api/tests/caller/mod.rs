@@ -2,11 +2,25 @@
 
 /// A caller of the local API over HTTP, as a client with a bearer token sees it.
 pub struct Caller {
-    base: String,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
     http: reqwest::Client,
 }
 
 impl Caller {
+    /// local-api over `store` and `files`, accepting `tokens` (`API_TOKENS`' JSON), serving on
+    /// a free loopback port (test files that include this also include `common`).
+    pub async fn serving(
+        store: &shared::db::Store,
+        tokens: &str,
+        files: shared::files::FileStore,
+    ) -> Self {
+        let api =
+            shared::testing::requests::api_state_accepting(store.clone(), tokens).with_files(files);
+        let states = local_api::handlers::States::new(api, None);
+        Self::new(crate::common::serve_on_loopback(states).await)
+    }
+
     pub fn new(base: String) -> Self {
         Self {
             base,
