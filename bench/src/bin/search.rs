@@ -647,7 +647,7 @@ async fn seed(database: &mongodb::Database, config: &Config) -> Result<Seeded, S
                 transactions: own,
                 second_number_written,
             } = world.ticket(t);
-            let search = build(&ticket, &own);
+            let search = build(&ticket, ticket.client_name.as_deref(), &own);
             let index = t as u32;
             for term in &search.terms {
                 match seeded.postings.get_mut(term) {

@@ -308,7 +308,7 @@ async fn filters_narrow_a_search_and_list_alone_without_q() {
 }
 
 #[tokio::test]
-async fn the_terms_follow_the_ticket_through_rearchive_patch_and_delete() {
+async fn the_terms_follow_the_ticket_through_rearchive_patch_rename_and_delete() {
     let api = Api::start().await;
     let first = ticket(
         404,
@@ -350,8 +350,24 @@ async fn the_terms_follow_the_ticket_through_rearchive_patch_and_delete() {
     assert_eq!(api.found(&[("q", "voucher")]).await, Vec::<i64>::new());
     assert!(searchable_ticket_ids(&api.store).await.is_empty());
 
-    // A client's deletion takes its tickets out of search too.
+    // A client renamed is found by its name now, not by the one it had before; the name its
+    // ticket was archived with stays.
     two_tickets(&api).await;
+    for name in ["Dana Mizrahi", "Dana Peretz"] {
+        let (status, client) = api
+            .send(
+                "PATCH",
+                &format!("/clients/{DANA}"),
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, 200, "{client}");
+    }
+    assert_eq!(api.found(&[("q", "peretz")]).await, [101]);
+    assert_eq!(api.found(&[("q", "mizrahi")]).await, Vec::<i64>::new());
+    assert_eq!(api.found(&[("q", "כהן refund")]).await, [101]);
+
+    // A client's deletion takes its tickets out of search too.
     assert_eq!(
         api.send("DELETE", &format!("/clients/{YOSSI}"), None)
             .await

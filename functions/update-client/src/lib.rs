@@ -1,4 +1,5 @@
-//! `PATCH /clients/{identifier}` `{name?}` → 200 with the updated client (`null` clears the name).
+//! `PATCH /clients/{identifier}` `{name?}` → 200 with the updated client (`null` clears the name);
+//! its tickets are searched by the new name from then on.
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;

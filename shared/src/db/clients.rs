@@ -94,14 +94,20 @@ impl Store {
         identifier: &str,
         name: Option<String>,
     ) -> Result<Option<ClientDoc>, StoreError> {
-        Ok(self
+        let client = self
             .clients
             .find_one_and_update(
                 doc! {"identifier": identifier},
                 doc! {"$set": {"name": name, "updatedAt": DateTime::now()}},
             )
             .return_document(ReturnDocument::After)
-            .await?)
+            .await?;
+        if client.is_some() {
+            // Found by its new name, not by the one it had; a failure here fails the PATCH,
+            // and its retry rebuilds them again.
+            self.reindex_client(identifier).await?;
+        }
+        Ok(client)
     }
 
     /// Deletes a client and its tickets. Tickets go first and are swept again afterwards, so a

@@ -157,8 +157,10 @@ impl Store {
         match self.get_ticket(ticket_id).await? {
             Some(ticket) => {
                 let transactions = self.all_transactions(ticket_id).await?;
-                self.write_search_doc(&ticket, &build(&ticket, &transactions))
-                    .await
+                let client = self.get_client(&ticket.client_identifier).await?;
+                let client_name = client.and_then(|c| c.name);
+                let search = build(&ticket, client_name.as_deref(), &transactions);
+                self.write_search_doc(&ticket, &search).await
             }
             None => self.unindex_tickets(&[ticket_id]).await,
         }
@@ -284,15 +286,44 @@ impl Store {
         .await?
         .into_iter()
         .collect();
+        let stale = page
+            .into_iter()
+            .filter(|t| t.get_i64("ticketId").is_ok_and(|id| !current.contains(&id)))
+            .collect();
+        self.rebuild_search_docs(stale).await
+    }
+
+    /// Rebuilds the search documents of a client's tickets after its name changed, a page of
+    /// tickets at a time (a rename is rare; a client's tickets are few).
+    pub(super) async fn reindex_client(&self, identifier: &str) -> Result<(), StoreError> {
+        let mut after = i64::MIN;
+        loop {
+            let page: Vec<Document> = self
+                .tickets
+                .clone_with_type::<Document>()
+                .find(doc! {"clientIdentifier": identifier, "ticketId": {"$gt": after}})
+                .sort(doc! {"ticketId": 1})
+                .limit(BACKFILL_PAGE)
+                .await?
+                .try_collect()
+                .await?;
+            let Some(last) = page.last().and_then(|t| t.get_i64("ticketId").ok()) else {
+                return Ok(());
+            };
+            self.rebuild_search_docs(page).await?;
+            after = last;
+        }
+    }
+
+    /// Writes the search documents of these tickets (as stored) from their transactions, read
+    /// in one query, and their clients' names, read in another.
+    async fn rebuild_search_docs(&self, tickets: Vec<Document>) -> Result<u64, StoreError> {
         let mut written = 0;
         let mut todo = Vec::new();
-        for raw in page {
+        for raw in tickets {
             let Ok(id) = raw.get_i64("ticketId") else {
                 continue;
             };
-            if current.contains(&id) {
-                continue;
-            }
             if raw.contains_key("transactions") {
                 // Written before transactions had documents of their own: moved first.
                 self.index_ticket(id).await?;
@@ -304,28 +335,56 @@ impl Store {
                 );
             }
         }
+        if todo.is_empty() {
+            return Ok(written);
+        }
         let todo_ids: Vec<i64> = todo.iter().map(|t| t.ticket_id).collect();
         let mut transactions: HashMap<i64, Vec<_>> = HashMap::new();
-        if !todo_ids.is_empty() {
-            let mut records = self
-                .transactions
-                .find(doc! {"ticketId": {"$in": &todo_ids}})
-                .sort(doc! {"ticketId": 1, "dateTime": 1, "id": 1})
-                .await?;
-            while let Some(TransactionRecord {
-                ticket_id,
-                transaction,
-            }) = records.try_next().await?
-            {
-                transactions.entry(ticket_id).or_default().push(transaction);
-            }
+        let mut records = self
+            .transactions
+            .find(doc! {"ticketId": {"$in": &todo_ids}})
+            .sort(doc! {"ticketId": 1, "dateTime": 1, "id": 1})
+            .await?;
+        while let Some(TransactionRecord {
+            ticket_id,
+            transaction,
+        }) = records.try_next().await?
+        {
+            transactions.entry(ticket_id).or_default().push(transaction);
         }
+        let names = self.client_names(&todo).await?;
         for ticket in &todo {
             let own = transactions.remove(&ticket.ticket_id).unwrap_or_default();
-            self.write_search_doc(ticket, &build(ticket, &own)).await?;
+            let client_name = names.get(&ticket.client_identifier).map(String::as_str);
+            self.write_search_doc(ticket, &build(ticket, client_name, &own))
+                .await?;
             written += 1;
         }
         Ok(written)
+    }
+
+    /// The names the clients of `tickets` have now, by identifier (a client without one is
+    /// left out).
+    async fn client_names(
+        &self,
+        tickets: &[TicketDoc],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let identifiers: HashSet<&str> = tickets
+            .iter()
+            .map(|t| t.client_identifier.as_str())
+            .collect();
+        let identifiers: Vec<&str> = identifiers.into_iter().collect();
+        let mut names = HashMap::new();
+        let mut clients = self
+            .clients
+            .find(doc! {"identifier": {"$in": identifiers}})
+            .await?;
+        while let Some(client) = clients.try_next().await? {
+            if let Some(name) = client.name {
+                names.insert(client.identifier, name);
+            }
+        }
+        Ok(names)
     }
 }
 

@@ -57,9 +57,9 @@ pub struct ClientHistory {
 impl Store {
     /// Inserts a ticket for an existing client and lists it on that client.
     pub async fn create_ticket(&self, content: TicketContent) -> Result<TicketDoc, StoreError> {
-        if self.get_client(&content.client_identifier).await?.is_none() {
+        let Some(client) = self.get_client(&content.client_identifier).await? else {
             return Err(StoreError::ClientNotFound);
-        }
+        };
         let now = DateTime::now();
         let ticket = TicketDoc {
             ticket_id: content.ticket_id,
@@ -98,7 +98,7 @@ impl Store {
             .await?;
         self.write_search_doc(
             &ticket,
-            &crate::search::build(&ticket, &content.transactions),
+            &crate::search::build(&ticket, client.name.as_deref(), &content.transactions),
         )
         .await?;
         Ok(ticket)

@@ -70,12 +70,19 @@ pub fn transaction_text(transaction: &TransactionDoc) -> String {
 }
 
 /// The search document of `ticket` with these `transactions` (all it has, in time order).
-pub fn build(ticket: &TicketDoc, transactions: &[TransactionDoc]) -> SearchDoc {
-    build_within(ticket, transactions, MAX_TERMS_BYTES)
+/// `client_name` is the name its client has now (the client's record, which `PATCH
+/// /clients/{identifier}` changes), found beside the name the ticket was archived with.
+pub fn build(
+    ticket: &TicketDoc,
+    client_name: Option<&str>,
+    transactions: &[TransactionDoc],
+) -> SearchDoc {
+    build_within(ticket, client_name, transactions, MAX_TERMS_BYTES)
 }
 
 fn build_within(
     ticket: &TicketDoc,
+    client_name: Option<&str>,
     transactions: &[TransactionDoc],
     terms_budget: usize,
 ) -> SearchDoc {
@@ -84,6 +91,7 @@ fn build_within(
     let about_client = [
         Some(ticket.client_identifier.as_str()),
         ticket.client_name.as_deref(),
+        client_name,
     ];
     for text in about_client.into_iter().flatten() {
         tokens(text).into_iter().for_each(|t| terms.add(t.term));
@@ -212,7 +220,7 @@ mod tests {
             message(3, "lastword".into()),
         ];
         let budget = 100 * (3 + TERM_OVERHEAD_BYTES);
-        let doc = build_within(&ticket(), &transactions, budget);
+        let doc = build_within(&ticket(), Some("Dana Peretz"), &transactions, budget);
         // What the budget counts is no less than what BSON stores.
         let stored = |value: Bson| bson::to_vec(&doc! {"v": value}).expect("BSON").len();
         let terms_bytes = stored(Bson::from(doc.terms.clone()));
