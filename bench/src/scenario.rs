@@ -604,8 +604,8 @@ impl Route {
     }
 }
 
-/// What `Store::client_ticket_ids` sends: the distinct ticket ids naming the client, then the
-/// client itself.
+/// What `Store::client_ticket_ids` sends: the distinct ticket ids naming the client, the
+/// client itself, then which of its listed tickets name another client.
 async fn client_ticket_ids(
     clients: &Collection<Document>,
     tickets: &Collection<Document>,
@@ -615,10 +615,20 @@ async fn client_ticket_ids(
         .distinct("ticketId", doc! {"clientIdentifier": identifier})
         .await
         .map_err(db_error)?;
-    clients
+    let client = clients
         .find_one(doc! {"identifier": identifier})
         .await
         .map_err(db_error)?;
+    if let Some(client) = client {
+        let listed = client.get_array("tickets").cloned().unwrap_or_default();
+        tickets
+            .distinct(
+                "ticketId",
+                doc! {"ticketId": {"$in": listed}, "clientIdentifier": {"$ne": identifier}},
+            )
+            .await
+            .map_err(db_error)?;
+    }
     Ok(())
 }
 

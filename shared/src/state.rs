@@ -144,6 +144,21 @@ impl ApiState<FileStore> {
         tracing::info!(ticket_id, files = erased, "archived files erased");
         Ok(())
     }
+
+    /// Erases a client's data exports, each file before its record (a retry after a failure
+    /// half-way finds the record and deletes the gone file again); how many. An export being
+    /// built at that moment finds the client gone, unless it read it before: then its ZIP is
+    /// stored without a record, which nothing serves, until the bucket's lifecycle rule.
+    pub async fn erase_client_exports(&self, identifier: &str) -> Result<usize, AppError> {
+        let exports = self.store.client_exports(identifier).await?;
+        for export in &exports {
+            let key = crate::export::paths::export_key(&export.export_id);
+            self.files.delete(&key).await?;
+            self.store.delete_export(&export.export_id).await?;
+        }
+        tracing::info!(exports = exports.len(), "client's data exports erased");
+        Ok(exports.len())
+    }
 }
 
 impl<F: RouteFiles> FromConfig for ApiState<F> {

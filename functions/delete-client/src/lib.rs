@@ -1,5 +1,6 @@
 //! `DELETE /clients/{identifier}` → 204; the client's tickets are deleted too, and their
-//! archived files erased first (a retry after a failure half-way finishes the erasure). A
+//! archived files and the client's data exports erased first (a retry after a failure
+//! half-way finishes the erasure). A
 //! client held, or with a ticket held, by a legal hold is 409 `legal_hold`, nothing erased.
 
 use lambda_http::Request;
@@ -23,6 +24,7 @@ async fn delete_client(state: &ApiState<FileStore>, request: &Request) -> RestRe
         .ok_or_else(|| AppError::not_found("client"))?;
     let now = shared::db::bson::DateTime::now();
     refuse_if_held(state.store.client_held_by(&client, now).await?)?;
+    state.erase_client_exports(&identifier).await?;
     for ticket_id in state.store.client_ticket_ids(&identifier).await? {
         state.erase_ticket_files(ticket_id).await?;
     }

@@ -49,7 +49,7 @@ impl Api {
     async fn start_on(files: FileStore, dir: Option<tempfile::TempDir>) -> Self {
         let store = testing::store().await;
         let tokens = json!([
-            {"name": "dpo", "scopes": ["read", "export", "audit"], "token": ADMIN},
+            {"name": "dpo", "scopes": ["read", "erase", "export", "audit"], "token": ADMIN},
             {"name": "reader", "scopes": ["read"], "token": READER},
         ]);
         let caller = caller::Caller::serving(&store, &tokens.to_string(), files.clone()).await;
@@ -578,4 +578,46 @@ async fn an_expired_export_is_gone_and_the_purge_deletes_its_file_and_record() {
     );
     let (status, _) = api.send("GET", &format!("/exports/{id}")).await;
     assert_eq!(status, 404, "record gone");
+}
+
+#[tokio::test]
+async fn deleting_a_client_erases_its_exports_and_nothing_of_the_client_whose_ticket_it_still_lists()
+ {
+    let api = Api::start().await;
+    seed(&api).await;
+    let mut exports = Vec::new();
+    for client in [CLIENT, OTHER] {
+        let (status, requested) = api
+            .send("POST", &format!("/clients/{client}/exports"))
+            .await;
+        assert_eq!(status, 202, "{requested}");
+        exports.push(requested["exportId"].as_str().expect("an id").to_owned());
+    }
+    assert_eq!(api.work_off_exports().await, 2);
+    let [ours, theirs] = [&exports[0], &exports[1]].map(|id| format!("exports/{id}.zip"));
+
+    assert_eq!(
+        api.send("DELETE", &format!("/clients/{CLIENT}")).await.0,
+        204
+    );
+
+    let (status, _) = api.send("GET", &format!("/exports/{}", exports[0])).await;
+    assert_eq!(status, 404, "the deleted client's export record is gone");
+    assert!(
+        api.files.head(&ours).await.expect("head").is_none(),
+        "and its ZIP"
+    );
+    // The other client keeps its export, and the ticket the deleted client still listed
+    // (6001 names the other client) keeps its transaction and its file.
+    let (status, theirs_record) = api.send("GET", &format!("/exports/{}", exports[1])).await;
+    assert_eq!((status, &theirs_record["status"]), (200, &json!("ready")));
+    assert!(api.files.head(&theirs).await.expect("head").is_some());
+    let (status, page) = api.send("GET", "/tickets/6001/transactions").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["text"], json!(OTHER_SECRET));
+    let file = attachment_key(6001, 1, "0");
+    assert!(
+        api.files.head(&file).await.expect("head").is_some(),
+        "{file}"
+    );
 }

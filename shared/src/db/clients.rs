@@ -1,5 +1,7 @@
 //! Client operations.
 
+use std::collections::HashSet;
+
 use futures_util::TryStreamExt;
 use mongodb::bson::{DateTime, doc};
 use mongodb::options::ReturnDocument;
@@ -141,7 +143,8 @@ impl Store {
         Ok(deleted.deleted_count > 0)
     }
 
-    /// The ids of every ticket filed under a client (its list, and any ticket that names it).
+    /// The ids of every ticket filed under a client: any ticket that names it, and those on its
+    /// list that name no other client (a listed id without a ticket may have transactions left).
     pub async fn client_ticket_ids(&self, identifier: &str) -> Result<Vec<i64>, StoreError> {
         let mut ids = super::distinct_i64(
             &self.tickets,
@@ -150,7 +153,23 @@ impl Store {
         )
         .await?;
         if let Some(client) = self.get_client(identifier).await? {
-            ids.extend(client.tickets);
+            // A ticket still listed here that names another client was moved to it by an
+            // archive cut off before it left this list: it is that client's, never erased or
+            // exported with this one.
+            let elsewhere: HashSet<i64> = super::distinct_i64(
+                &self.tickets,
+                "ticketId",
+                doc! {"ticketId": {"$in": &client.tickets}, "clientIdentifier": {"$ne": identifier}},
+            )
+            .await?
+            .into_iter()
+            .collect();
+            ids.extend(
+                client
+                    .tickets
+                    .into_iter()
+                    .filter(|id| !elsewhere.contains(id)),
+            );
         }
         ids.sort_unstable();
         ids.dedup();

@@ -131,15 +131,27 @@ impl Store {
             .await?)
     }
 
+    /// Every export of a client, whatever its status.
+    pub async fn client_exports(&self, identifier: &str) -> Result<Vec<ExportDoc>, StoreError> {
+        Ok(self
+            .exports()
+            .find(doc! {"clientIdentifier": identifier})
+            .await?
+            .try_collect()
+            .await?)
+    }
+
     pub async fn delete_export(&self, export_id: &str) -> Result<(), StoreError> {
         self.exports().delete_one(doc! {"_id": export_id}).await?;
         Ok(())
     }
 
     pub(super) async fn ensure_export_indexes(&self) -> Result<(), StoreError> {
-        self.exports()
-            .create_index(super::index(doc! {"expiresAt": 1}, false))
-            .await?;
+        for keys in [doc! {"expiresAt": 1}, doc! {"clientIdentifier": 1}] {
+            self.exports()
+                .create_index(super::index(keys, false))
+                .await?;
+        }
         Ok(())
     }
 }

@@ -43,7 +43,7 @@ const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 /// The version of the index set of [`Store::ensure_indexes`]; `template.yaml` passes the same
 /// number to the `DatabaseIndexes` custom resource (a test keeps them equal), so a deploy that
 /// changes it runs the migration again.
-pub const INDEXES_VERSION: u32 = 4;
+pub const INDEXES_VERSION: u32 = 5;
 
 /// What a unique index protects: the client identifier or the ticket id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
