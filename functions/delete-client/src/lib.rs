@@ -1,7 +1,7 @@
 //! `DELETE /clients/{identifier}` → 204; the client's tickets are deleted too, and their
 //! archived files and the client's data exports erased first (a retry after a failure
-//! half-way finishes the erasure). A
-//! client held, or with a ticket held, by a legal hold is 409 `legal_hold`, nothing erased.
+//! half-way finishes the erasure). A client held, or with a ticket held, by a legal hold is
+//! 409 `legal_hold`, nothing erased.
 
 use lambda_http::Request;
 use shared::api::holds::refuse_if_held;
