@@ -127,7 +127,6 @@ impl Store {
             .await?;
         let ticket_ids = self.client_ticket_ids(identifier).await?;
         self.unindex_tickets(&ticket_ids).await?;
-        self.unindex_client(identifier).await?;
         for ticket_id in ticket_ids {
             self.delete_transactions(ticket_id).await?;
         }

@@ -155,15 +155,19 @@ impl Store {
     /// Rebuilds the ticket's search document from what is stored (none when it is gone).
     pub async fn index_ticket(&self, ticket_id: i64) -> Result<(), StoreError> {
         match self.get_ticket(ticket_id).await? {
-            Some(ticket) => {
-                let transactions = self.all_transactions(ticket_id).await?;
-                let client = self.get_client(&ticket.client_identifier).await?;
-                let client_name = client.and_then(|c| c.name);
-                let search = build(&ticket, client_name.as_deref(), &transactions);
-                self.write_search_doc(&ticket, &search).await
-            }
+            Some(ticket) => self.index_stored(&ticket).await,
             None => self.unindex_tickets(&[ticket_id]).await,
         }
+    }
+
+    /// Rebuilds the search document of `ticket`, as just read or written, from its stored
+    /// transactions and its client's name.
+    pub(super) async fn index_stored(&self, ticket: &TicketDoc) -> Result<(), StoreError> {
+        let transactions = self.all_transactions(ticket.ticket_id).await?;
+        let client = self.get_client(&ticket.client_identifier).await?;
+        let client_name = client.and_then(|c| c.name);
+        let search = build(ticket, client_name.as_deref(), &transactions);
+        self.write_search_doc(ticket, &search).await
     }
 
     /// Stores `search` unless a document built from a later state of `ticket` is there
@@ -198,13 +202,6 @@ impl Store {
                 .delete_many(doc! {"_id": {"$in": ticket_ids}})
                 .await?;
         }
-        Ok(())
-    }
-
-    pub(super) async fn unindex_client(&self, identifier: &str) -> Result<(), StoreError> {
-        self.search_docs()
-            .delete_many(doc! {"clientIdentifier": identifier})
-            .await?;
         Ok(())
     }
 
@@ -439,6 +436,48 @@ mod tests {
             );
         }
         assert_eq!(search_filter(&SearchFilter::default(), None), doc! {});
+    }
+
+    #[tokio::test]
+    async fn a_document_built_from_an_older_state_never_replaces_a_newer_one() {
+        let store = crate::testing::store().await;
+        crate::testing::requests::seed_client(&store, "972541112233", None).await;
+        let ticket = crate::db::TicketContent {
+            ticket_id: 4242,
+            client_identifier: "972541112233".into(),
+            client_name: None,
+            ticket_opening_date: DateTime::now(),
+            protocol_type: "WhatsApp".into(),
+            closed_at: None,
+            tags: vec!["before".into()],
+            transactions: Vec::new(),
+        };
+        let created = store.create_ticket(ticket).await.expect("created");
+        let mut newer = created.clone();
+        newer.tags = vec!["after".into()];
+        newer.updated_at = DateTime::from_millis(created.updated_at.timestamp_millis() + 1_000);
+        store
+            .write_search_doc(&newer, &build(&newer, None, &[]))
+            .await
+            .expect("written");
+
+        // The write that read the ticket before that change comes last.
+        store
+            .write_search_doc(&created, &build(&created, None, &[]))
+            .await
+            .expect("a stale write is no error");
+        let found = |tag: &str| SearchFilter {
+            tag: Some(tag.into()),
+            ..SearchFilter::default()
+        };
+        let page = PageRequest {
+            limit: 10,
+            after: None,
+        };
+        let after = store.search_tickets(&found("after"), &page).await;
+        let before = store.search_tickets(&found("before"), &page).await;
+        assert_eq!(after.expect("searched").items.len(), 1);
+        assert!(before.expect("searched").items.is_empty());
     }
 
     #[test]

@@ -218,8 +218,8 @@ impl Store {
             .find_one_and_update(doc! {"ticketId": ticket_id}, doc! {"$set": set})
             .return_document(ReturnDocument::After)
             .await?;
-        if updated.is_some() {
-            self.index_ticket(ticket_id).await?;
+        if let Some(ticket) = &updated {
+            self.index_stored(ticket).await?;
         }
         Ok(updated)
     }
